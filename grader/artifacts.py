@@ -1,0 +1,139 @@
+"""The grader's view of what a submission produced: plain data, validated before use."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAX_ARTIFACT_BYTES = 200 * 1024 * 1024
+
+
+class ArtifactError(AssertionError):
+    """An artifact that is missing or not what the contract asks for (a failed check)."""
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What a probe of one grade id returned from the sandboxed process, or why it failed."""
+
+    error: str
+    values: Mapping[str, Any]
+    arrays: Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    """Everything the hidden checks of one submission may look at."""
+
+    assignment: str
+    workdir: Path
+    parameters: Mapping[str, Any]
+    values: Mapping[str, Mapping[str, Any]]
+    arrays: Mapping[str, np.ndarray]
+    probes: Mapping[str, ProbeResult]
+    inputs: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def _described(self, name: str) -> Mapping[str, Any]:
+        described = self.values.get(name, {"kind": "missing"})
+        if described["kind"] == "missing":
+            raise ArtifactError(f"`{name}` is not defined after running the notebook")
+        return described
+
+    def array(self, name: str, ndim: int | None = None) -> np.ndarray:
+        """The array or tensor ``name`` as a float64 NumPy array, finite, of ``ndim`` dimensions."""
+        described = self._described(name)
+        if described["kind"] == "sequence":
+            array = np.asarray(described["value"], dtype=np.float64)
+        elif described["kind"] == "array" and name in self.arrays:
+            array = self.arrays[name]
+        else:
+            raise ArtifactError(f"`{name}` should be a NumPy array, got {self._kind(described)}")
+        if array.dtype.kind not in "biuf":
+            raise ArtifactError(f"`{name}` should hold numbers, got dtype {array.dtype}")
+        if ndim is not None and array.ndim != ndim:
+            raise ArtifactError(f"`{name}` should be {ndim}-D, got shape {tuple(array.shape)}")
+        array = array.astype(np.float64)
+        if not np.isfinite(array).all():
+            raise ArtifactError(f"`{name}` holds NaN or infinite values")
+        return array
+
+    def raw_array(self, name: str) -> np.ndarray:
+        """The array ``name`` exactly as exported (dtype kept)."""
+        described = self._described(name)
+        if described["kind"] != "array" or name not in self.arrays:
+            raise ArtifactError(f"`{name}` should be a NumPy array, got {self._kind(described)}")
+        return self.arrays[name]
+
+    def number(self, name: str) -> float:
+        """The number ``name`` (a Python or NumPy number, or a 0-d array)."""
+        described = self._described(name)
+        if described["kind"] == "number" and not isinstance(described["value"], bool):
+            return described["value"]
+        if described["kind"] == "array" and name in self.arrays and self.arrays[name].size == 1:
+            return self.arrays[name].reshape(()).item()
+        raise ArtifactError(f"`{name}` should be a number, got {self._kind(described)}")
+
+    def integers(self, name: str) -> tuple[int, ...]:
+        """The sequence of ints ``name`` (tuple, list, ``torch.Size`` or 1-D integer array)."""
+        described = self._described(name)
+        if described["kind"] == "sequence":
+            items = described["value"]
+        elif described["kind"] == "array" and name in self.arrays and self.arrays[name].ndim == 1:
+            items = self.arrays[name].tolist()
+        else:
+            raise ArtifactError(f"`{name}` should be a sequence of ints, got {self._kind(described)}")
+        if not all(isinstance(v, (int, float)) and float(v).is_integer() for v in items):
+            raise ArtifactError(f"`{name}` should hold whole numbers, got {items}")
+        return tuple(int(v) for v in items)
+
+    def probe(self, grade_id: str) -> ProbeResult:
+        """The probe result of ``grade_id``; a failed probe is a failed check with its reason."""
+        result = self.probes.get(grade_id)
+        if result is None:
+            raise ArtifactError("your code could not be run by the grader")
+        if result.error:
+            raise ArtifactError(result.error)
+        return result
+
+    @staticmethod
+    def _kind(described: Mapping[str, Any]) -> str:
+        if described["kind"] == "object":
+            return f"an object of type {described.get('type', '?')}"
+        return f"a {described['kind']} ({described.get('value', described.get('shape', ''))})"
+
+
+def load_npz(path: Path) -> dict[str, np.ndarray]:
+    """Arrays of an ``.npz`` file, never unpickling; an absent file is empty."""
+    if not path.exists():
+        return {}
+    if path.stat().st_size > MAX_ARTIFACT_BYTES:
+        raise ArtifactError(f"{path.name} is larger than {MAX_ARTIFACT_BYTES} bytes")
+    with np.load(path, allow_pickle=False) as archive:
+        return {name: archive[name] for name in archive.files}
+
+
+def load_json(path: Path) -> dict:
+    """A JSON object from ``path``; an absent file is empty."""
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ArtifactError(f"{path.name} does not hold a JSON object")
+    return data
+
+
+def load_probes(probe_dir: Path) -> dict[str, ProbeResult]:
+    """Probe results written by ``grader.probe``, one pair of files per grade id."""
+    probes = {}
+    for described in sorted(probe_dir.glob("*.json")):
+        data = load_json(described)
+        probes[described.stem] = ProbeResult(
+            error=str(data.get("error") or ""), values=data.get("values", {}),
+            arrays=load_npz(described.with_suffix(".npz")),
+        )
+    return probes

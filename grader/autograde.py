@@ -1,0 +1,162 @@
+"""Grade one submission: sanitize, execute headlessly, probe, run the hidden checks, score."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import numpy as np
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat.v4 import new_code_cell
+
+from grader.artifacts import ArtifactError, Artifacts, load_json, load_npz, load_probes
+from grader.checks.registry import CheckOutcome
+from grader.checks.runner import run_checks
+from grader.course import EXPORTED_NAMES, GRADE_IDS, grade_points, source_notebook
+from grader.execute import execute_notebook
+from grader.probes import PROBES
+from grader.results import GradeResult, Status, SubmissionResult, zero_result
+from grader.sanitize import sanitize
+from grader.settings import GraderSettings
+
+ARTIFACT_DIR = "_grader_artifacts"
+KEPT_FILES = ("model.pt",)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's notebook for one assignment, where nbgrader's layout puts it."""
+
+    student: str
+    assignment: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class GradingContext:
+    """What grading every submission of a course needs, prepared once."""
+
+    course: Path
+    settings: GraderSettings
+    db_url: str
+
+
+def export_cell(assignment: str) -> nbformat.NotebookNode:
+    """The trusted last cell: writes the contract's names as inert data for the checks."""
+    names = list(EXPORTED_NAMES[assignment])
+    return new_code_cell(
+        "from grader.export import export_artifacts as _grader_export\n"
+        f"_grader_export(globals(), {names!r}, {ARTIFACT_DIR!r})",
+        metadata={"tags": ["grader-export"]},
+    )
+
+
+def scored(outcomes: list[CheckOutcome], grade_id: str, points: float) -> GradeResult:
+    """Points of ``grade_id`` in proportion to the weight of its checks that passed."""
+    mine = [outcome for outcome in outcomes if outcome.grade_id == grade_id]
+    if not mine:
+        return GradeResult(grade_id, 0.0, points, "no hidden check ran for this part")
+    share = sum(o.weight for o in mine if o.passed) / sum(o.weight for o in mine)
+    lines = [f"{'PASS' if o.passed else 'FAIL'}: {o.message}" for o in mine]
+    return GradeResult(grade_id, round(points * share, 4), points, "\n".join(lines))
+
+
+def run_probe_process(assignment: str, notebook: Path, inputs: Path, out: Path, workdir: Path,
+                      timeout: float) -> None:
+    """Call student code in a child process (``python -m grader.probe``) inside ``workdir``."""
+    environment = {"PATH": os.environ.get("PATH", ""), "HOME": str(workdir), "MPLBACKEND": "Agg",
+                   "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
+    try:
+        subprocess.run([sys.executable, "-m", "grader.probe", assignment, str(notebook), str(inputs), str(out)],
+                       cwd=workdir, env=environment, timeout=timeout, capture_output=True, check=False)
+    except subprocess.TimeoutExpired:
+        pass  # the probes that did not finish have no result file: their checks fail with a reason
+
+
+def execution_status(error: BaseException | None) -> Status:
+    """The contract status of a notebook execution that raised ``error`` (None: it finished)."""
+    if error is None:
+        return Status.OK
+    if isinstance(error, CellTimeoutError):
+        return Status.CELL_TIMEOUT
+    if isinstance(error, DeadKernelError):
+        return Status.KERNEL_DIED
+    return Status.GRADER_ERROR
+
+
+def load_submission(submission: Submission) -> nbformat.NotebookNode:
+    """The submitted notebook, read and validated as nbformat 4."""
+    notebook = nbformat.read(submission.path, as_version=4)
+    nbformat.validate(notebook)
+    return notebook
+
+
+def grade_submission(submission: Submission, context: GradingContext, out_dir: Path) -> SubmissionResult:
+    """Grade one submission; everything the grader keeps is written under ``out_dir``."""
+    started = time.perf_counter()
+    assignment, student = submission.assignment, submission.student
+    points = grade_points(nbformat.read(source_notebook(context.course, assignment), as_version=4))
+    try:
+        notebook = sanitize(load_submission(submission), assignment, student, context.db_url)
+    except (nbformat.ValidationError, ValueError, UnicodeDecodeError, KeyError) as error:
+        reason = f"the notebook could not be read: {type(error).__name__}: {str(error)[:300]}"
+        return zero_result(student, assignment, Status.INVALID_NOTEBOOK, reason, points,
+                           time.perf_counter() - started)
+    notebook.cells.append(export_cell(assignment))
+    with tempfile.TemporaryDirectory(prefix="grader-work-") as scratch:
+        workdir = Path(scratch) / "work"
+        status = run_notebook(notebook, submission, context, workdir, out_dir)
+        if status is not Status.OK:
+            reason = f"grading stopped: {status.value}"
+            return zero_result(student, assignment, status, reason, points, time.perf_counter() - started)
+        try:
+            artifacts = collect_artifacts(submission, context, workdir, out_dir)
+        except (ArtifactError, ValueError, OSError) as error:
+            return zero_result(student, assignment, Status.ARTIFACT_INVALID, str(error), points,
+                               time.perf_counter() - started)
+    outcomes = run_checks(artifacts)
+    tests = tuple(scored(outcomes, grade_id, points[grade_id]) for grade_id in GRADE_IDS[assignment])
+    return SubmissionResult(student, assignment, Status.OK, time.perf_counter() - started,
+                            f"Graded {len(outcomes)} hidden checks.", tests)
+
+
+def run_notebook(notebook: nbformat.NotebookNode, submission: Submission, context: GradingContext,
+                 workdir: Path, out_dir: Path) -> Status:
+    """Execute the sanitized notebook with papermill; keep the executed copy in ``out_dir``."""
+    workdir.mkdir(parents=True)
+    sanitized = workdir.parent / f"{submission.assignment}.ipynb"
+    nbformat.write(notebook, sanitized)
+    try:
+        execute_notebook(sanitized, out_dir / f"{submission.assignment}.ipynb", workdir,
+                         parameters=context.settings.parameters_for(submission.assignment),
+                         timeout=context.settings.cell_timeout)
+    except (CellTimeoutError, DeadKernelError, RuntimeError) as error:
+        return execution_status(error)
+    return Status.OK
+
+
+def collect_artifacts(submission: Submission, context: GradingContext, workdir: Path,
+                      out_dir: Path) -> Artifacts:
+    """Probe the student's code in a child process and gather everything as validated data."""
+    assignment = submission.assignment
+    parameters = context.settings.check_parameters(assignment)
+    inputs = PROBES[assignment].make_inputs(parameters)
+    inputs_file = workdir.parent / "inputs.npz"
+    np.savez(inputs_file, **inputs)
+    probe_dir = workdir.parent / "probes"
+    run_probe_process(assignment, out_dir / f"{assignment}.ipynb", inputs_file, probe_dir, workdir,
+                      context.settings.probe_timeout)
+    exported = workdir / ARTIFACT_DIR
+    for name in KEPT_FILES:
+        if (workdir / name).is_file():
+            shutil.copyfile(workdir / name, out_dir / name)
+    return Artifacts(assignment=assignment, workdir=out_dir, parameters=parameters,
+                     values=load_json(exported / "values.json"), arrays=load_npz(exported / "arrays.npz"),
+                     probes=load_probes(probe_dir), inputs=inputs)

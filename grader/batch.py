@@ -1,0 +1,104 @@
+"""Grade every submission of a course (nbgrader's layout) and write results, gradebook and grades.csv."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+
+from grader.autograde import GradingContext, Submission, grade_submission
+from grader.course import ASSIGNMENTS, grade_points, source_notebook
+from grader.results import (
+    Status,
+    SubmissionResult,
+    read_results_json,
+    write_grades_csv,
+    write_results_json,
+    zero_result,
+)
+from grader.sanitize import ensure_student, gradebook_url, record_source_cells
+from grader.settings import load_settings
+
+
+def find_submissions(course: Path, assignments: tuple[str, ...], student: str | None = None) -> Iterator[Submission]:
+    """``submitted/<student>/<assignment>/`` folders, sorted; the notebook path may not exist."""
+    submitted = course / "submitted"
+    if not submitted.is_dir():
+        return
+    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
+        if student is not None and student_dir.name != student:
+            continue
+        for assignment in assignments:
+            folder = student_dir / assignment
+            if folder.is_dir():
+                yield Submission(student_dir.name, assignment, folder / f"{assignment}.ipynb")
+
+
+def missing_notebook_result(submission: Submission, course: Path) -> SubmissionResult:
+    """A zero with the reason when the expected notebook is not in the submission folder."""
+    found = sorted(p.name for p in submission.path.parent.glob("*.ipynb"))
+    reason = f"expected {submission.path.name} in the submission" + (f", found {', '.join(found)}" if found else "")
+    points = grade_points(nbformat.read(source_notebook(course, submission.assignment), as_version=4))
+    return zero_result(submission.student, submission.assignment, Status.INVALID_NOTEBOOK, reason, points)
+
+
+def record_in_gradebook(db_url: str, result: SubmissionResult, source: nbformat.NotebookNode) -> None:
+    """Write the auto scores into nbgrader's gradebook, spreading each grade id over its test cells."""
+    share = {test.grade_id: (test.score / test.max_score if test.max_score else 0.0) for test in result.tests}
+    owner, cell_owner = "", {}
+    for cell in source.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution"):
+            owner = meta["grade_id"]
+        elif meta.get("grade") and owner:
+            cell_owner[meta["grade_id"]] = owner
+    with Gradebook(db_url) as gradebook, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SQLAlchemy's autoflush notes inside nbgrader's add_submission
+        try:
+            gradebook.find_submission(result.assignment, result.student)
+        except MissingEntry:
+            gradebook.add_submission(result.assignment, result.student)
+        for cell_id, grade_id in cell_owner.items():
+            grade = gradebook.find_grade(cell_id, result.assignment, result.assignment, result.student)
+            grade.auto_score = round((grade.max_score or 0.0) * share.get(grade_id, 0.0), 4)
+        gradebook.db.commit()
+
+
+def autograde_course(course: Path, assignments: tuple[str, ...] = ASSIGNMENTS, student: str | None = None,
+                     on_result: Callable[[SubmissionResult], None] | None = None) -> list[SubmissionResult]:
+    """Grade the course's submissions one by one; returns every result, old and new."""
+    settings = load_settings(course)
+    db_url = gradebook_url(course)
+    for assignment in assignments:
+        record_source_cells(course, assignment)
+    context = GradingContext(course=course, settings=settings, db_url=db_url)
+    sources = {a: nbformat.read(source_notebook(course, a), as_version=4) for a in assignments}
+    results = []
+    for submission in find_submissions(course, assignments, student):
+        out_dir = course / "autograded" / submission.student / submission.assignment
+        out_dir.mkdir(parents=True, exist_ok=True)
+        ensure_student(db_url, submission.student)
+        if submission.path.is_file():
+            result = grade_submission(submission, context, out_dir)
+        else:
+            result = missing_notebook_result(submission, course)
+        write_results_json(out_dir / "results.json", result)
+        record_in_gradebook(db_url, result, sources[submission.assignment])
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    write_grades_csv(course / "grades.csv", all_results(course))
+    return results
+
+
+def all_results(course: Path) -> list[SubmissionResult]:
+    """Every results.json under ``autograded/``, for the course's grades.csv."""
+    results = []
+    for path in sorted((course / "autograded").glob("*/*/results.json")):
+        student, assignment = path.parent.parent.name, path.parent.name
+        if assignment in ASSIGNMENTS:
+            results.append(read_results_json(path, student, assignment))
+    return results

@@ -1,0 +1,128 @@
+"""Hidden checks of mnist_mlp: the model, its loss, its training and its held-out accuracy."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.artifacts import ArtifactError, Artifacts
+from grader.checks.registry import grade
+
+
+def log_softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def mean_loss(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Cross-entropy per image of logits (or log-probabilities: log_softmax leaves them as they are)."""
+    return float(-log_softmax(scores)[np.arange(len(labels)), labels].mean())
+
+
+def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
+    return float((scores.argmax(axis=1) == labels).mean())
+
+
+@grade("mlp_model", weight=2)
+def test_net_maps_images_to_ten_scores(artifacts: Artifacts) -> None:
+    """Net() maps (N, 1, 28, 28) to (N, 10)"""
+    probe = artifacts.probe("mlp_model")
+    assert probe.values["is_module"], "Net() should be an nn.Module"
+    for name, n in (("first", 4), ("single", 1)):
+        shape = probe.arrays[name].shape
+        assert shape == (n, 10), (
+            f"for a batch of shape ({n}, 1, 28, 28) the output has shape {shape}, expected ({n}, 10)")
+
+
+@grade("mlp_model", weight=1)
+def test_net_has_a_hidden_layer_and_a_nonlinearity(artifacts: Artifacts) -> None:
+    """Net has at least one hidden layer with a nonlinearity"""
+    probe = artifacts.probe("mlp_model")
+    assert probe.values["n_linear"] >= 2, f"found {probe.values['n_linear']} nn.Linear layer(s): add a hidden layer"
+    midpoint = (probe.arrays["first"] + probe.arrays["second"]) / 2
+    assert not np.allclose(probe.arrays["midpoint"], midpoint, atol=1e-6), (
+        "the network is linear: put a nonlinearity such as ReLU between the layers")
+
+
+@grade("mlp_loss_optimizer", weight=2)
+def test_criterion_fits_the_output(artifacts: Artifacts) -> None:
+    """the criterion fits the model's output (CrossEntropyLoss on logits, NLLLoss on log-probabilities)"""
+    probe = artifacts.probe("mlp_loss_optimizer")
+    kind, scores = probe.values["criterion"], probe.arrays["scores"]
+    assert kind, f"criterion is a {probe.values['criterion_type']}; use nn.CrossEntropyLoss or nn.NLLLoss"
+    is_probability = np.allclose(scores.sum(axis=1), 1, atol=1e-3) and (scores >= 0).all()
+    is_log_probability = np.allclose(np.exp(scores).sum(axis=1), 1, atol=1e-3)
+    if kind == "NLLLoss":
+        assert is_log_probability, "NLLLoss needs log-probabilities: end forward() with F.log_softmax"
+    else:
+        assert not is_probability, (
+            "the model outputs probabilities (softmax) but CrossEntropyLoss expects logits: remove the softmax")
+
+
+@grade("mlp_loss_optimizer", weight=1)
+def test_optimizer_holds_every_parameter(artifacts: Artifacts) -> None:
+    """the optimizer updates all of the model's parameters"""
+    probe = artifacts.probe("mlp_loss_optimizer")
+    assert probe.values["is_optimizer"], "optimizer should come from torch.optim"
+    assert probe.values["all_parameters"], "give the optimizer all of model.parameters()"
+
+
+def losses(artifacts: Artifacts) -> tuple[np.ndarray, np.ndarray]:
+    train, valid = artifacts.array("train_losses", ndim=1), artifacts.array("valid_losses", ndim=1)
+    epochs = int(artifacts.parameters.get("n_epochs", 0))
+    if not 1 <= len(train) <= max(epochs, 1) or len(valid) != len(train):
+        raise ArtifactError(f"expected one training and one validation loss per epoch (at most {epochs}), "
+                            f"got {len(train)} and {len(valid)}")
+    return train, valid
+
+
+@grade("mlp_train", weight=1)
+def test_losses_fall(artifacts: Artifacts) -> None:
+    """train_losses and valid_losses hold one number per epoch, and the training loss falls"""
+    train, _ = losses(artifacts)
+    assert len(train) < 2 or train[-1] < train[0], (
+        f"the training loss went from {train[0]:.4f} to {train[-1]:.4f}; expected it to fall")
+
+
+@grade("mlp_train", weight=1)
+def test_checkpoint_loads_into_net(artifacts: Artifacts) -> None:
+    """model.pt holds a state_dict that loads into Net()"""
+    artifacts.probe("mlp_train")
+
+
+@grade("mlp_train", weight=1)
+def test_checkpoint_is_the_best_epoch(artifacts: Artifacts) -> None:
+    """model.pt holds the weights of the epoch with the lowest validation loss"""
+    _, valid = losses(artifacts)
+    scores = artifacts.probe("mlp_train").arrays["valid"]
+    measured = mean_loss(scores, artifacts.inputs["valid_labels"])
+    best, closest = float(valid.min()), int(np.argmin(np.abs(valid - measured)))
+    assert abs(measured - best) <= 1e-3 + 0.01 * best, (
+        f"model.pt has a validation loss of {measured:.4f}, expected the lowest recorded, {best:.4f} "
+        f"(epoch {int(np.argmin(valid)) + 1}); it matches epoch {closest + 1}")
+
+
+@grade("mlp_test", weight=2)
+def test_heldout_accuracy(artifacts: Artifacts) -> None:
+    """the saved model, in eval mode, classifies digits it never saw accurately enough"""
+    scores = artifacts.probe("mlp_train").arrays["heldout"]
+    measured = accuracy(scores, artifacts.inputs["heldout_labels"])
+    threshold = float(artifacts.parameters["threshold"])
+    assert measured >= threshold, f"held-out accuracy {measured:.3f}, expected at least {threshold:.2f}"
+
+
+@grade("mlp_test", weight=1)
+def test_eval_mode_is_deterministic(artifacts: Artifacts) -> None:
+    """in eval mode two forward passes agree (dropout off)"""
+    probe = artifacts.probe("mlp_train")
+    assert np.allclose(probe.arrays["heldout"], probe.arrays["heldout_again"], atol=1e-5), (
+        "two forward passes in eval mode differ: does your dropout follow self.training?")
+
+
+@grade("mlp_test", weight=1)
+def test_test_accuracy_matches_the_model(artifacts: Artifacts) -> None:
+    """test_accuracy is what the saved model scores on the notebook's test images"""
+    claimed = artifacts.number("test_accuracy")
+    assert 0.0 <= claimed <= 1.0, f"test_accuracy should be a fraction in [0, 1], got {claimed}"
+    measured = accuracy(artifacts.probe("mlp_train").arrays["test"], artifacts.inputs["test_labels"])
+    assert abs(claimed - measured) <= 0.02, (
+        f"test_accuracy is {claimed:.3f} but the model in eval mode scores {measured:.3f} on the test images")

@@ -1,0 +1,106 @@
+"""The ``grader`` command line: ``release`` and ``reference`` (more subcommands to come)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from grader.course import ASSIGNMENTS, CourseError, check_assignment, source_notebook
+from grader.data import DatasetError
+
+
+def _assignments(args: argparse.Namespace) -> tuple[str, ...]:
+    return (check_assignment(args.assignment),) if args.assignment else ASSIGNMENTS
+
+
+def run_release(args: argparse.Namespace) -> int:
+    """Regenerate ``release/`` from ``source/`` and list the student notebooks."""
+    from grader.release import release_assignment
+
+    print(f"{'assignment':<16} {'cells':>5}  student notebook")
+    for assignment in _assignments(args):
+        released = release_assignment(args.course, assignment)
+        print(f"{released.assignment:<16} {released.n_cells:>5}  {released.path.relative_to(args.course)}")
+    return 0
+
+
+def run_reference(args: argparse.Namespace) -> int:
+    """Execute the instructor notebooks headlessly and print each one's test points."""
+    from grader.execute import earned_points, execute_notebook
+
+    failed = 0
+    print(f"{'assignment':<16} {'points':>11} {'seconds':>8}  result")
+    with tempfile.TemporaryDirectory(prefix="grader-reference-") as scratch:
+        for assignment in _assignments(args):
+            workdir = Path(scratch) / assignment
+            executed = execute_notebook(
+                source_notebook(args.course, assignment), workdir / f"{assignment}.ipynb", workdir,
+                timeout=args.timeout,
+            )
+            earned, possible = earned_points(executed)
+            error = executed.first_error
+            result = "ok" if error is None else f"cell {error.index} raised {error.error_name}"
+            failed += error is not None
+            print(f"{assignment:<16} {earned:>5g} / {possible:<3g} {executed.wall_seconds:>8.1f}  {result}")
+    return 1 if failed else 0
+
+
+def print_result(result) -> None:
+    """One line per graded submission."""
+    print(f"{result.student:<20} {result.assignment:<16} {result.score:>6g} / {result.max_score:<4g} "
+          f"{result.status.value:<16} {result.execution_time:>6.1f}s", flush=True)
+
+
+def run_autograde(args: argparse.Namespace) -> int:
+    """Grade every submission under ``submitted/`` and print a score table."""
+    from grader.batch import autograde_course
+
+    print(f"{'student':<20} {'assignment':<16} {'score':>13} {'status':<16} {'time':>7}")
+    results = autograde_course(args.course, _assignments(args), args.student, on_result=print_result)
+    if not results:
+        print(f"no submissions under {args.course / 'submitted'}")
+    print(f"graded {len(results)} submission(s); grades.csv written to {args.course / 'grades.csv'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="grader", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, handler, help_text in (
+        ("release", run_release, "regenerate release/ from source/ with nbgrader"),
+        ("reference", run_reference, "execute the instructor notebooks and print their test points"),
+        ("autograde", run_autograde, "grade submitted/ with the hidden checks"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--course", type=Path, default=Path("."), help="course folder (default: .)")
+        command.add_argument("--assignment", help="only this assignment")
+        command.set_defaults(handler=handler)
+        if name == "reference":
+            command.add_argument("--timeout", type=float, default=600, help="seconds per cell")
+        if name == "autograde":
+            command.add_argument("--student", help="only this student")
+            command.add_argument("--workers", type=int, default=1, help="submissions graded at once")
+            command.add_argument("--timeout", type=float, help="seconds one notebook may run")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``grader`` console script and of ``python -m grader``."""
+    args = build_parser().parse_args(argv)
+    args.course = args.course.resolve()
+    if not (args.course / "source").is_dir():
+        print(f"grader: {args.course} has no source/ folder; pass --course", file=sys.stderr)
+        return 2
+    # nbgrader's gradebook and papermill's kernels look for executables beside this Python.
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except (CourseError, DatasetError) as err:
+        print(f"grader: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,62 @@
+"""Regenerate the student versions in ``release/`` from the instructor notebooks in ``source/``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbgrader.converters import GenerateAssignment
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.utils import capture_log
+from traitlets.config import Config, PyFileConfigLoader
+
+from grader.course import ASSIGNMENTS, CourseError, check_assignment, release_notebook, source_notebook
+
+
+@dataclass(frozen=True)
+class ReleasedNotebook:
+    """One student notebook written by nbgrader's ``generate_assignment``."""
+
+    assignment: str
+    path: Path
+    n_cells: int
+
+
+def course_config(course_root: Path) -> Config:
+    """The course's ``nbgrader_config.py`` as a traitlets ``Config`` (empty when absent)."""
+    config_file = course_root / "nbgrader_config.py"
+    config = Config()
+    if config_file.exists():
+        config.merge(PyFileConfigLoader(config_file.name, path=str(course_root)).load_config())
+    config.CourseDirectory.root = str(course_root)
+    return config
+
+
+def release_assignment(course_root: Path, assignment: str) -> ReleasedNotebook:
+    """Run nbgrader's ``generate_assignment`` for one assignment, overwriting ``release/``."""
+    import nbformat
+
+    course_root = Path(course_root).resolve()
+    source = source_notebook(course_root, check_assignment(assignment))
+    if not source.exists():
+        raise CourseError(f"no source notebook at {source}", path=str(source))
+    config = course_config(course_root)
+    config.GenerateAssignment.no_database = True
+    config.SaveCells.enabled = False
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id = assignment
+    converter = GenerateAssignment(coursedir=coursedir, config=config)
+    converter.force = True
+    outcome = capture_log(converter)
+    if not outcome["success"]:
+        errors = [line for line in outcome.get("log", "").splitlines() if "Error" in line or "error" in line]
+        detail = errors[-1] if errors else outcome.get("error", "").strip().splitlines()[-1:]
+        raise CourseError(f"nbgrader could not release {assignment}: {detail}", path=str(source),
+                          assignment=assignment)
+    released = release_notebook(course_root, assignment)
+    return ReleasedNotebook(assignment, released, len(nbformat.read(released, as_version=4).cells))
+
+
+def release_all(course_root: Path, assignments: tuple[str, ...] = ASSIGNMENTS) -> list[ReleasedNotebook]:
+    """Regenerate the release of every assignment in ``assignments``."""
+    return [release_assignment(course_root, assignment) for assignment in assignments]

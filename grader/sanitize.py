@@ -1,0 +1,73 @@
+"""Rebuild a submission on the instructor's notebook with nbgrader's own preprocessors.
+
+The gradebook learns the source cells through nbgrader's ``generate_assignment`` (its
+``SaveCells`` step); ``OverwriteCells`` then restores every locked and graded cell of a
+submission from it and re-adds missing ones, and ``ClearHiddenTests`` keeps the
+notebook's own hidden tests out of the student's kernel: the grade comes from the checks
+in ``grader/checks``, which run outside it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+from nbgrader.converters import GenerateAssignment
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import (
+    CheckCellMetadata,
+    ClearHiddenTests,
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteCells,
+    OverwriteKernelspec,
+)
+from nbgrader.utils import capture_log
+from traitlets.config import Config
+
+from grader.course import CourseError
+from grader.release import course_config
+
+SANITIZERS = (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+              ClearHiddenTests)
+
+
+def gradebook_url(course_root: Path) -> str:
+    """The gradebook's database URL: the course's setting, or ``gradebook.db`` in the course."""
+    config = course_config(course_root)
+    return CourseDirectory(config=config).db_url
+
+
+def record_source_cells(course_root: Path, assignment: str) -> None:
+    """Store the source notebook's cells in the gradebook (nbgrader's generate_assignment)."""
+    config = course_config(course_root)
+    with tempfile.TemporaryDirectory(prefix="grader-release-") as scratch:
+        config.CourseDirectory.release_directory = scratch
+        coursedir = CourseDirectory(config=config)
+        coursedir.assignment_id = assignment
+        converter = GenerateAssignment(coursedir=coursedir, config=config)
+        converter.force = True
+        outcome = capture_log(converter)
+    if not outcome["success"]:
+        raise CourseError(f"nbgrader could not record the cells of {assignment}: {outcome.get('log', '')[-500:]}",
+                          assignment=assignment)
+
+
+def ensure_student(db_url: str, student: str) -> None:
+    """Add ``student`` to the gradebook when it is not there yet."""
+    with Gradebook(db_url) as gradebook:
+        gradebook.update_or_create_student(student)
+
+
+def sanitize(notebook: nbformat.NotebookNode, assignment: str, student: str,
+             db_url: str) -> nbformat.NotebookNode:
+    """The submission with locked and graded cells taken from the source, hidden tests cleared."""
+    config = Config()
+    config.OverwriteCells.add_missing_cells = True
+    resources = {"nbgrader": {"notebook": assignment, "assignment": assignment, "student": student,
+                              "db_url": db_url}}
+    for preprocessor_class in SANITIZERS:
+        notebook, resources = preprocessor_class(config=config).preprocess(notebook, resources)
+    return notebook

@@ -1,0 +1,41 @@
+"""The grader's own settings, read from the course's ``nbgrader_config.py`` (traitlets)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from traitlets import Dict, Float
+from traitlets.config import Configurable
+
+from grader.release import course_config
+
+
+class GraderSettings(Configurable):
+    """Grading parameters, thresholds and time limits; set them as ``c.GraderSettings.<name>``."""
+
+    parameters = Dict(
+        {"mnist_mlp": {"n_epochs": 30, "seed": 0, "dataset": "mnist5k", "batch_size": 20, "valid_size": 0.2}},
+        help="papermill parameters injected per assignment when grading",
+    ).tag(config=True)
+    accuracy_thresholds = Dict(
+        {"mnist5k": 0.90, "mnist": 0.97}, help="held-out accuracy that mlp_test requires, per data set"
+    ).tag(config=True)
+    cell_timeout = Float(300.0, help="seconds one notebook cell may run").tag(config=True)
+    notebook_timeout = Float(900.0, help="seconds a whole notebook may run").tag(config=True)
+    probe_timeout = Float(300.0, help="seconds the probe process may run").tag(config=True)
+
+    def parameters_for(self, assignment: str) -> dict[str, Any]:
+        """The papermill parameters of ``assignment`` (empty for assignments without any)."""
+        return dict(self.parameters.get(assignment, {}))
+
+    def check_parameters(self, assignment: str) -> dict[str, Any]:
+        """What the hidden checks see: the parameters plus the accuracy threshold of the data set."""
+        parameters = self.parameters_for(assignment)
+        threshold = self.accuracy_thresholds.get(parameters.get("dataset", "mnist5k"), 0.90)
+        return {**parameters, "threshold": threshold}
+
+
+def load_settings(course_root: Path) -> GraderSettings:
+    """``GraderSettings`` as configured in ``course_root/nbgrader_config.py``."""
+    return GraderSettings(config=course_config(Path(course_root)))

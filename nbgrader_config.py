@@ -1,0 +1,20 @@
+"""nbgrader's course settings, and the grader's own (read by `grader` and `nbgrader` alike)."""
+
+c = get_config()  # noqa: F821 -- provided by traitlets when nbgrader loads this file
+
+c.CourseDirectory.course_id = "cnn-lesson"
+c.CourseDirectory.assignment_id = ""
+
+# Student versions: nbgrader replaces solution regions with this code.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+c.Execute.timeout = 600
+
+# The grader's own settings (grader/settings.py). Grading parameters are injected into each
+# notebook's `parameters` cell by papermill; the reference clears the thresholds with margin.
+c.GraderSettings.parameters = {
+    "mnist_mlp": {"n_epochs": 30, "seed": 0, "dataset": "mnist5k", "batch_size": 20, "valid_size": 0.2},
+}
+c.GraderSettings.accuracy_thresholds = {"mnist5k": 0.90, "mnist": 0.97}
+c.GraderSettings.cell_timeout = 300
+c.GraderSettings.notebook_timeout = 900

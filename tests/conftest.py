@@ -1,0 +1,22 @@
+"""Shared fixtures. Notebooks under tests/ are data for the tests, not nbval targets."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+collect_ignore_glob = ["**/*.ipynb"]
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Kernels and nbgrader's gradebook look for executables beside this Python.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    """The checkout's root folder (the course folder of the bundled course)."""
+    return REPO

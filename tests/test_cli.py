@@ -1,0 +1,32 @@
+"""The command line: subcommands, clear errors, and ``python -m grader``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from grader.cli import main
+
+
+def test_unknown_assignment_exits_2_with_a_message(repo: Path, capsys) -> None:
+    assert main(["release", "--course", str(repo), "--assignment", "week9"]) == 2
+    assert "unknown assignment 'week9'" in capsys.readouterr().err
+
+
+def test_course_without_source_folder_is_refused(tmp_path: Path, capsys) -> None:
+    assert main(["release", "--course", str(tmp_path)]) == 2
+    assert "has no source/ folder" in capsys.readouterr().err
+
+
+def test_python_m_grader_lists_released_assignments(repo: Path, tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    (course / "source").mkdir(parents=True)
+    (course / "source" / "cnn_quiz").symlink_to(repo / "source" / "cnn_quiz")
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "release", "--course", str(course), "--assignment", "cnn_quiz"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "release/cnn_quiz/cnn_quiz.ipynb" in done.stdout
+    assert (course / "release" / "cnn_quiz" / "cnn_quiz.ipynb").exists()
