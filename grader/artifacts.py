@@ -41,7 +41,7 @@ class Artifacts:
     def _described(self, name: str) -> Mapping[str, Any]:
         described = self.values.get(name, {"kind": "missing"})
         if described["kind"] == "missing":
-            raise ArtifactError(f"`{name}` is not defined after running the notebook")
+            raise ArtifactError(f"expected `{name}` to be defined, but it is not after running the notebook")
         return described
 
     def array(self, name: str, ndim: int | None = None) -> np.ndarray:
@@ -52,21 +52,21 @@ class Artifacts:
         elif described["kind"] == "array" and name in self.arrays:
             array = self.arrays[name]
         else:
-            raise ArtifactError(f"`{name}` should be a NumPy array, got {self._kind(described)}")
+            raise ArtifactError(f"expected `{name}` to be a NumPy array, got {self._kind(described)}")
         if array.dtype.kind not in "biuf":
-            raise ArtifactError(f"`{name}` should hold numbers, got dtype {array.dtype}")
+            raise ArtifactError(f"expected `{name}` to hold numbers, got dtype {array.dtype}")
         if ndim is not None and array.ndim != ndim:
-            raise ArtifactError(f"`{name}` should be {ndim}-D, got shape {tuple(array.shape)}")
+            raise ArtifactError(f"expected `{name}` to be {ndim}-D, got shape {tuple(array.shape)}")
         array = array.astype(np.float64)
         if not np.isfinite(array).all():
-            raise ArtifactError(f"`{name}` holds NaN or infinite values")
+            raise ArtifactError(f"expected finite numbers in `{name}`, got NaN or infinite values")
         return array
 
     def raw_array(self, name: str) -> np.ndarray:
         """The array ``name`` exactly as exported (dtype kept)."""
         described = self._described(name)
         if described["kind"] != "array" or name not in self.arrays:
-            raise ArtifactError(f"`{name}` should be a NumPy array, got {self._kind(described)}")
+            raise ArtifactError(f"expected `{name}` to be a NumPy array, got {self._kind(described)}")
         return self.arrays[name]
 
     def number(self, name: str) -> float:
@@ -76,7 +76,7 @@ class Artifacts:
             return described["value"]
         if described["kind"] == "array" and name in self.arrays and self.arrays[name].size == 1:
             return self.arrays[name].reshape(()).item()
-        raise ArtifactError(f"`{name}` should be a number, got {self._kind(described)}")
+        raise ArtifactError(f"expected `{name}` to be a number, got {self._kind(described)}")
 
     def integers(self, name: str) -> tuple[int, ...]:
         """The sequence of ints ``name`` (tuple, list, ``torch.Size`` or 1-D integer array)."""
@@ -86,16 +86,16 @@ class Artifacts:
         elif described["kind"] == "array" and name in self.arrays and self.arrays[name].ndim == 1:
             items = self.arrays[name].tolist()
         else:
-            raise ArtifactError(f"`{name}` should be a sequence of ints, got {self._kind(described)}")
+            raise ArtifactError(f"expected `{name}` to be a sequence of ints, got {self._kind(described)}")
         if not all(isinstance(v, (int, float)) and float(v).is_integer() for v in items):
-            raise ArtifactError(f"`{name}` should hold whole numbers, got {items}")
+            raise ArtifactError(f"expected whole numbers in `{name}`, got {items}")
         return tuple(int(v) for v in items)
 
     def probe(self, grade_id: str) -> ProbeResult:
         """The probe result of ``grade_id``; a failed probe is a failed check with its reason."""
         result = self.probes.get(grade_id)
         if result is None:
-            raise ArtifactError("your code could not be run by the grader")
+            raise ArtifactError("expected your code to run in the grader's sandbox, but it did not finish")
         if result.error:
             raise ArtifactError(result.error)
         return result

@@ -28,6 +28,7 @@ from grader.settings import GraderSettings
 
 ARTIFACT_DIR = "_grader_artifacts"
 KEPT_FILES = ("model.pt",)
+SECRET_SUFFIX = "_labels"  # inputs the checks need but the probe process never sees
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def run_notebook(notebook: nbformat.NotebookNode, submission: Submission, contex
     try:
         execute_notebook(sanitized, out_dir / f"{submission.assignment}.ipynb", workdir,
                          parameters=context.settings.parameters_for(submission.assignment),
-                         timeout=context.settings.cell_timeout)
+                         timeout=min(context.settings.cell_timeout, context.settings.notebook_timeout))
     except (CellTimeoutError, DeadKernelError, RuntimeError) as error:
         return execution_status(error)
     return Status.OK
@@ -149,7 +150,7 @@ def collect_artifacts(submission: Submission, context: GradingContext, workdir: 
     parameters = context.settings.check_parameters(assignment)
     inputs = PROBES[assignment].make_inputs(parameters)
     inputs_file = workdir.parent / "inputs.npz"
-    np.savez(inputs_file, **inputs)
+    np.savez(inputs_file, **{name: array for name, array in inputs.items() if not name.endswith(SECRET_SUFFIX)})
     probe_dir = workdir.parent / "probes"
     run_probe_process(assignment, out_dir / f"{assignment}.ipynb", inputs_file, probe_dir, workdir,
                       context.settings.probe_timeout)

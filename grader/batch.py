@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
@@ -11,6 +14,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from grader.autograde import GradingContext, Submission, grade_submission
 from grader.course import ASSIGNMENTS, grade_points, source_notebook
+from grader.feedback import write_feedback
 from grader.results import (
     Status,
     SubmissionResult,
@@ -67,26 +71,61 @@ def record_in_gradebook(db_url: str, result: SubmissionResult, source: nbformat.
         gradebook.db.commit()
 
 
-def autograde_course(course: Path, assignments: tuple[str, ...] = ASSIGNMENTS, student: str | None = None,
-                     on_result: Callable[[SubmissionResult], None] | None = None) -> list[SubmissionResult]:
-    """Grade the course's submissions one by one; returns every result, old and new."""
-    settings = load_settings(course)
+def prepare_context(course: Path, assignments: tuple[str, ...], timeout: float | None = None) -> GradingContext:
+    """Settings and gradebook ready for grading: the source cells recorded by nbgrader."""
     db_url = gradebook_url(course)
     for assignment in assignments:
         record_source_cells(course, assignment)
-    context = GradingContext(course=course, settings=settings, db_url=db_url)
+    settings = load_settings(course)
+    if timeout is not None:
+        settings.notebook_timeout = float(timeout)
+    return GradingContext(course=course, settings=settings, db_url=db_url)
+
+
+def _limit_threads(threads: int) -> None:
+    """Size torch's and BLAS's thread pools (inherited by kernels) so workers don't oversubscribe."""
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[variable] = str(threads)
+
+
+def _grade_in_worker(submission: Submission, context: GradingContext) -> SubmissionResult:
+    out_dir = context.course / "autograded" / submission.student / submission.assignment
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not submission.path.is_file():
+        return missing_notebook_result(submission, context.course)
+    return grade_submission(submission, context, out_dir)
+
+
+def graded_results(submissions: list[Submission], context: GradingContext,
+                   workers: int) -> Iterator[SubmissionResult]:
+    """Results in the order they finish, from ``workers`` processes (1: in this process)."""
+    threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
+    if workers <= 1:
+        _limit_threads(threads)
+        yield from (_grade_in_worker(submission, context) for submission in submissions)
+        return
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_limit_threads, initargs=(threads,)) as pool:
+        futures = [pool.submit(_grade_in_worker, submission, context) for submission in submissions]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def autograde_course(course: Path, assignments: tuple[str, ...] = ASSIGNMENTS, student: str | None = None,
+                     on_result: Callable[[SubmissionResult], None] | None = None,
+                     workers: int = 1, timeout: float | None = None) -> list[SubmissionResult]:
+    """Grade the course's submissions; only this process writes results, gradebook and grades.csv."""
+    context = prepare_context(course, assignments, timeout)
     sources = {a: nbformat.read(source_notebook(course, a), as_version=4) for a in assignments}
+    submissions = list(find_submissions(course, assignments, student))
+    for submission in submissions:
+        ensure_student(context.db_url, submission.student)
     results = []
-    for submission in find_submissions(course, assignments, student):
-        out_dir = course / "autograded" / submission.student / submission.assignment
-        out_dir.mkdir(parents=True, exist_ok=True)
-        ensure_student(db_url, submission.student)
-        if submission.path.is_file():
-            result = grade_submission(submission, context, out_dir)
-        else:
-            result = missing_notebook_result(submission, course)
+    for result in graded_results(submissions, context, workers):
+        out_dir = course / "autograded" / result.student / result.assignment
         write_results_json(out_dir / "results.json", result)
-        record_in_gradebook(db_url, result, sources[submission.assignment])
+        record_in_gradebook(context.db_url, result, sources[result.assignment])
+        write_feedback(course, result)
         results.append(result)
         if on_result is not None:
             on_result(result)

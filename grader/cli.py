@@ -60,7 +60,8 @@ def run_autograde(args: argparse.Namespace) -> int:
     from grader.batch import autograde_course
 
     print(f"{'student':<20} {'assignment':<16} {'score':>13} {'status':<16} {'time':>7}")
-    results = autograde_course(args.course, _assignments(args), args.student, on_result=print_result)
+    results = autograde_course(args.course, _assignments(args), args.student, on_result=print_result,
+                               workers=args.workers or os.cpu_count() or 1, timeout=args.timeout)
     if not results:
         print(f"no submissions under {args.course / 'submitted'}")
     print(f"graded {len(results)} submission(s); grades.csv written to {args.course / 'grades.csv'}")
@@ -84,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--timeout", type=float, default=600, help="seconds per cell")
         if name == "autograde":
             command.add_argument("--student", help="only this student")
-            command.add_argument("--workers", type=int, default=1, help="submissions graded at once")
+            command.add_argument("--workers", type=int, help="submissions graded at once (default: the cores)")
             command.add_argument("--timeout", type=float, help="seconds one notebook may run")
     return parser
 

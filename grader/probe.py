@@ -31,6 +31,13 @@ def cell_sources(notebook: nbformat.NotebookNode, cell_ids: tuple[str, ...]) -> 
     return wanted
 
 
+def describe_error(error: BaseException) -> str:
+    """``Type: message``, with a plain word for the stub nbgrader leaves in unfinished cells."""
+    if isinstance(error, NotImplementedError):
+        return "NotImplementedError: this part is not written yet (the cell still raises NotImplementedError)"
+    return f"{type(error).__name__}: {error}"[:MAX_ERROR]
+
+
 def run_cells(sources: list[tuple[str, str]], namespace: dict) -> dict[str, str]:
     """Execute each cell in ``namespace``, going on after errors; returns cell id -> error."""
     errors = {}
@@ -38,7 +45,7 @@ def run_cells(sources: list[tuple[str, str]], namespace: dict) -> dict[str, str]
         try:
             exec(compile(source, f"<cell {cell_id}>", "exec"), namespace)
         except BaseException as error:  # noqa: BLE001 - a student cell may raise anything
-            errors[cell_id] = f"{type(error).__name__}: {error}"[:MAX_ERROR]
+            errors[cell_id] = describe_error(error)
     return errors
 
 
@@ -70,10 +77,12 @@ def run_probes(assignment: str, notebook_path: Path, inputs_path: Path, out: Pat
             error = ""
         except BaseException as error_:  # noqa: BLE001
             values, arrays = {}, {}
-            error = f"{type(error_).__name__}: {error_}"[:MAX_ERROR]
+            error = describe_error(error_)
             traceback.print_exc(file=sys.stderr)
         if error and failed_cell:
             error = f"your `{grade_id}` cell raised {failed_cell}"
+        if error:
+            error = f"expected your code to run; {error}"
         write_probe(out, grade_id, error, values, arrays)
 
 

@@ -18,7 +18,8 @@ def configs(artifacts: Artifacts) -> np.ndarray:
 
 
 def conv_for(c_in: int, c_out: int, k: int, stride: int, padding: int, bias: bool) -> nn.Conv2d:
-    return nn.Conv2d(c_in, c_out, k, stride=stride, padding=padding, bias=bias)
+    """A real nn.Conv2d on PyTorch's meta device: true shapes and parameters, no arithmetic."""
+    return nn.Conv2d(c_in, c_out, k, stride=stride, padding=padding, bias=bias, device="meta")
 
 
 def first_mismatch(configs: np.ndarray, got: np.ndarray, truth: list[int], labels: tuple[str, ...]) -> str:
@@ -36,17 +37,18 @@ def test_output_size_matches_conv2d(artifacts: Artifacts, configs: np.ndarray) -
     truth = []
     with torch.no_grad():
         for w_in, k, stride, padding, *_ in configs.tolist():
-            out = conv_for(1, 1, k, stride, padding, False)(torch.zeros(1, 1, w_in, w_in))
+            out = conv_for(1, 1, k, stride, padding, False)(torch.zeros(1, 1, w_in, w_in, device="meta"))
             truth.append(int(out.shape[-1]))
     mismatch = first_mismatch(configs, sizes, truth, ("w_in", "kernel_size", "stride", "padding"))
-    assert not mismatch, f"conv_output_size {mismatch} (PyTorch rounds down: floor)"
+    assert not mismatch, f"conv_output_size: {mismatch} (PyTorch rounds down: floor)"
 
 
 @grade("conv_output_size", weight=1)
 def test_output_size_returns_whole_numbers(artifacts: Artifacts) -> None:
     """conv_output_size returns whole numbers"""
     sizes = artifacts.probe("conv_output_size").arrays["sizes"]
-    assert np.all(sizes == np.floor(sizes)), "conv_output_size should return an int (use // for the division)"
+    assert np.all(sizes == np.floor(sizes)), (
+        f"expected whole numbers from conv_output_size, got {sizes[sizes != np.floor(sizes)][:1].tolist()} (use //)")
 
 
 @grade("conv_param_count", weight=3)
@@ -57,7 +59,7 @@ def test_param_count_matches_conv2d(artifacts: Artifacts, configs: np.ndarray) -
              for _, k, _, _, c_in, c_out, bias in configs.tolist()]
     reordered = configs[:, [4, 5, 1, 6]]
     mismatch = first_mismatch(reordered, counts, truth, ("in_channels", "out_channels", "kernel_size", "bias"))
-    assert not mismatch, f"conv_param_count {mismatch} (weights: out*in*k*k, plus one bias per filter)"
+    assert not mismatch, f"conv_param_count: {mismatch} (weights: out*in*k*k, plus one bias per filter)"
 
 
 ANSWERS = {

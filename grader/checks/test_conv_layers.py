@@ -29,7 +29,8 @@ def test_conv_layer_holds_the_filters_without_bias(artifacts: Artifacts) -> None
     """Net(weight) has one bias-free Conv2d whose weights are the given filters"""
     probe = artifacts.probe("conv_net")
     assert probe.values["n_convs"] == 1, f"expected one nn.Conv2d, found {probe.values['n_convs']}"
-    assert probe.values["has_bias"] == [False], "the conv layer should have no bias (bias=False)"
+    assert probe.values["has_bias"] == [False], (
+        f"expected a conv layer without bias (bias=False), got bias={probe.values['has_bias']}")
     expected = artifacts.inputs["filters"][:, None].astype(np.float64)
     got = probe.arrays["weight_0"]
     assert got.shape == expected.shape and np.allclose(got, expected), (
@@ -55,7 +56,7 @@ def test_pooled_output_on_unseen_images(artifacts: Artifacts) -> None:
 
 
 def assert_conv(name: str, layer: dict, expected: dict) -> None:
-    assert layer["kind"] == "Conv2d", f"{name} should be an nn.Conv2d, got {layer['kind']}"
+    assert layer["kind"] == "Conv2d", f"{name}: expected an nn.Conv2d, got {layer['kind']}"
     for key, want in expected.items():
         assert layer[key] == want, f"{name}: {key} is {layer[key]}, expected {want}"
 
@@ -95,7 +96,7 @@ def test_cnn_maps_rgb_130_to_ten_scores(artifacts: Artifacts) -> None:
     """CNN() maps (N, 3, 130, 130) to (N, 10), and cnn is a CNN"""
     probe = artifacts.probe("cnn_classifier").values
     assert probe["out_shape"] == [2, 10], f"CNN() maps (2, 3, 130, 130) to {probe['out_shape']}, expected [2, 10]"
-    assert probe["cnn_is_module"], "define cnn = CNN()"
+    assert probe["cnn_is_module"], "expected `cnn = CNN()`, but `cnn` is not an nn.Module"
 
 
 @grade("cnn_classifier", weight=1)

@@ -35,7 +35,7 @@ def edge_strength(image: np.ndarray, kernel: np.ndarray) -> float:
 def test_sobel_x_is_a_3x3_sobel_operator(artifacts: Artifacts) -> None:
     """sobel_x is 3x3 with Sobel's weights (either sign)"""
     kernel = artifacts.array("sobel_x", ndim=2)
-    assert kernel.shape == (3, 3), f"sobel_x should be 3x3, got {kernel.shape}"
+    assert kernel.shape == (3, 3), f"sobel_x: expected a 3x3 kernel, got shape {kernel.shape}"
     scale = kernel[1, 2] / 2 if kernel[1, 2] else 0.0
     assert scale and np.allclose(kernel, scale * SOBEL_X), (
         f"expected Sobel's x operator [[-1,0,1],[-2,0,2],[-1,0,1]] (or its negative), got {kernel.tolist()}")
@@ -59,7 +59,8 @@ def test_filtered_x_is_gray_through_sobel_x(artifacts: Artifacts) -> None:
     got = artifacts.array("filtered_x", ndim=2)
     expected = cv2.filter2D(gray, -1, kernel).astype(np.float64)
     assert got.shape == expected.shape, f"filtered_x has shape {got.shape}, expected {expected.shape}"
-    assert np.abs(got - expected).max() <= 1, "filtered_x is not cv2.filter2D(gray, -1, sobel_x)"
+    assert np.abs(got - expected).max() <= 1, (
+        f"expected filtered_x = cv2.filter2D(gray, -1, sobel_x), differs by up to {np.abs(got - expected).max():g}")
 
 
 @grade("blur_then_edges", weight=1)
@@ -75,7 +76,7 @@ def test_blur_kernel_smooths(artifacts: Artifacts) -> None:
     kernel = artifacts.array("blur_kernel", ndim=2)
     assert kernel.shape[0] % 2 == 1 and kernel.shape[0] == kernel.shape[1] > 1, (
         f"expected an odd square kernel larger than 1x1, got shape {kernel.shape}")
-    assert (kernel >= 0).all(), f"an averaging kernel has no negative weights, got {kernel.tolist()}"
+    assert (kernel >= 0).all(), f"expected non-negative weights (an average), got {kernel.tolist()}"
     noise = np.random.default_rng(5).normal(128, 40, size=(64, 64))
     smoothed = cv2.filter2D(noise, cv2.CV_64F, kernel)[4:-4, 4:-4]
     ratio = smoothed.std() / noise.std()
@@ -90,22 +91,24 @@ def test_blurred_edges_is_blur_then_sobel(artifacts: Artifacts) -> None:
     expected = cv2.filter2D(cv2.filter2D(gray, -1, blur), -1, sobel).astype(np.float64)
     got = artifacts.array("blurred_edges", ndim=2)
     assert got.shape == expected.shape, f"blurred_edges has shape {got.shape}, expected {expected.shape}"
-    assert np.abs(got - expected).max() <= 1, "blurred_edges is not filter2D(filter2D(gray, blur), sobel_x)"
+    assert np.abs(got - expected).max() <= 1, (
+        f"expected sobel_x applied to the blurred gray, differs by up to {np.abs(got - expected).max():g}")
 
 
 @grade("high_pass_5x5", weight=1)
 def test_high_pass_is_5x5_and_sums_to_zero(artifacts: Artifacts) -> None:
     """high_pass_5x5 is 5x5 and its weights sum to 0"""
     kernel = artifacts.array("high_pass_5x5", ndim=2)
-    assert kernel.shape == (5, 5), f"high_pass_5x5 should be 5x5, got {kernel.shape}"
-    assert abs(kernel.sum()) < 1e-6, f"a high-pass kernel's weights sum to 0, these sum to {kernel.sum():g}"
+    assert kernel.shape == (5, 5), f"high_pass_5x5: expected a 5x5 kernel, got shape {kernel.shape}"
+    assert abs(kernel.sum()) < 1e-6, f"expected weights that sum to 0, these sum to {kernel.sum():g}"
 
 
 @grade("high_pass_5x5", weight=1)
 def test_high_pass_has_decimal_weights(artifacts: Artifacts) -> None:
     """high_pass_5x5 has non-integer (decimal) weights"""
     kernel = artifacts.array("high_pass_5x5", ndim=2)
-    assert not np.allclose(kernel, np.round(kernel)), "use decimal weights (e.g. -0.04), not only integers"
+    assert not np.allclose(kernel, np.round(kernel)), (
+        f"expected decimal weights (e.g. -0.04), got only whole numbers: {kernel.tolist()}")
 
 
 @grade("high_pass_5x5", weight=1)
@@ -113,9 +116,11 @@ def test_high_pass_removes_constant_keeps_detail(artifacts: Artifacts) -> None:
     """high_pass_5x5 removes a constant image and keeps edges of an unseen road"""
     kernel = artifacts.array("high_pass_5x5", ndim=2)
     flat = cv2.filter2D(np.full((30, 30), 137.0), cv2.CV_64F, kernel)
-    assert np.abs(flat).max() < 1e-6, f"on a constant image the output should be 0, got up to {np.abs(flat).max():g}"
+    assert np.abs(flat).max() < 1e-6, (
+        f"on a constant image expected 0 everywhere, got values up to {np.abs(flat).max():g}")
     road = road_scene(seed=4242).astype(np.float64)
-    assert np.abs(cv2.filter2D(road, cv2.CV_64F, kernel)).max() > 1.0, "the kernel removes the edges too"
+    assert np.abs(cv2.filter2D(road, cv2.CV_64F, kernel)).max() > 1.0, (
+        "expected the edges of an unseen road to pass through, got an all-zero output")
 
 
 @pytest.fixture
@@ -132,28 +137,29 @@ def test_convolve2d_equals_filter2d(artifacts: Artifacts, cases) -> None:
         image, kernel = cases[f"image_{case}"], cases[f"kernel_{case}"]
         expected, got = correlate(image, kernel), arrays[f"out_{case}"]
         assert got.shape == expected.shape, (
-            f"on a {image.shape} image with a {kernel.shape} kernel the output has shape {got.shape}")
+            f"on a {image.shape} image with a {kernel.shape} kernel expected shape {expected.shape}, got {got.shape}")
         if not np.allclose(got, expected, atol=1e-6):
             flipped = np.allclose(got, correlate(image, kernel[::-1, ::-1]), atol=1e-6)
             hint = " (you flipped the kernel: that is convolution, filter2D does cross-correlation)"
             raise AssertionError(
-                f"on a {image.shape} image with a {kernel.shape} kernel the largest difference from "
-                f"cv2.filter2D is {np.abs(got - expected).max():.3g}{hint if flipped else ''}")
+                f"expected cv2.filter2D's output on a {image.shape} image with a {kernel.shape} kernel; yours "
+                f"differs by up to {np.abs(got - expected).max():.3g}{hint if flipped else ''}")
 
 
 @grade("convolve2d", weight=1)
 def test_convolve2d_returns_float64(artifacts: Artifacts) -> None:
     """convolve2d returns a float64 array"""
     dtypes = artifacts.probe("convolve2d").values["dtypes"]
-    assert set(dtypes) == {"float64"}, f"convolve2d should return float64 arrays, got {sorted(set(dtypes))}"
+    assert set(dtypes) == {"float64"}, f"expected float64 arrays from convolve2d, got {sorted(set(dtypes))}"
 
 
 @grade("convolve2d", weight=1)
 def test_convolve2d_uses_numpy_alone(artifacts: Artifacts, cases) -> None:
     """convolve2d works with NumPy alone (no OpenCV, no SciPy)"""
     probe = artifacts.probe("convolve2d")
-    assert not probe.values["alone_error"], f"without OpenCV and SciPy: {probe.values['alone_error']}"
+    assert not probe.values["alone_error"], (
+        f"expected convolve2d to work with NumPy alone; without OpenCV and SciPy: {probe.values['alone_error']}")
     for case in (0, 1):
         expected = correlate(cases[f"image_{case}"], cases[f"kernel_{case}"])
         assert np.allclose(probe.arrays[f"alone_{case}"], expected, atol=1e-6), (
-            "without OpenCV and SciPy convolve2d gives other results")
+            "expected the same results with NumPy alone; without OpenCV and SciPy convolve2d gives other values")

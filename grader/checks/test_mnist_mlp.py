@@ -26,7 +26,7 @@ def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
 def test_net_maps_images_to_ten_scores(artifacts: Artifacts) -> None:
     """Net() maps (N, 1, 28, 28) to (N, 10)"""
     probe = artifacts.probe("mlp_model")
-    assert probe.values["is_module"], "Net() should be an nn.Module"
+    assert probe.values["is_module"], "expected Net() to be an nn.Module"
     for name, n in (("first", 4), ("single", 1)):
         shape = probe.arrays[name].shape
         assert shape == (n, 10), (
@@ -37,10 +37,11 @@ def test_net_maps_images_to_ten_scores(artifacts: Artifacts) -> None:
 def test_net_has_a_hidden_layer_and_a_nonlinearity(artifacts: Artifacts) -> None:
     """Net has at least one hidden layer with a nonlinearity"""
     probe = artifacts.probe("mlp_model")
-    assert probe.values["n_linear"] >= 2, f"found {probe.values['n_linear']} nn.Linear layer(s): add a hidden layer"
+    assert probe.values["n_linear"] >= 2, (
+        f"expected at least 2 nn.Linear layers (a hidden layer), found {probe.values['n_linear']}")
     midpoint = (probe.arrays["first"] + probe.arrays["second"]) / 2
     assert not np.allclose(probe.arrays["midpoint"], midpoint, atol=1e-6), (
-        "the network is linear: put a nonlinearity such as ReLU between the layers")
+        "expected a nonlinearity (such as ReLU) between the layers, but the network is linear")
 
 
 @grade("mlp_loss_optimizer", weight=2)
@@ -48,22 +49,25 @@ def test_criterion_fits_the_output(artifacts: Artifacts) -> None:
     """the criterion fits the model's output (CrossEntropyLoss on logits, NLLLoss on log-probabilities)"""
     probe = artifacts.probe("mlp_loss_optimizer")
     kind, scores = probe.values["criterion"], probe.arrays["scores"]
-    assert kind, f"criterion is a {probe.values['criterion_type']}; use nn.CrossEntropyLoss or nn.NLLLoss"
+    assert kind, f"expected nn.CrossEntropyLoss or nn.NLLLoss, got {probe.values['criterion_type']}"
     is_probability = np.allclose(scores.sum(axis=1), 1, atol=1e-3) and (scores >= 0).all()
     is_log_probability = np.allclose(np.exp(scores).sum(axis=1), 1, atol=1e-3)
     if kind == "NLLLoss":
-        assert is_log_probability, "NLLLoss needs log-probabilities: end forward() with F.log_softmax"
+        assert is_log_probability, (
+            "NLLLoss expected log-probabilities, but the model's outputs are not: end forward() with F.log_softmax")
     else:
         assert not is_probability, (
-            "the model outputs probabilities (softmax) but CrossEntropyLoss expects logits: remove the softmax")
+            "CrossEntropyLoss expected logits, but the model outputs probabilities (softmax): remove the softmax")
 
 
 @grade("mlp_loss_optimizer", weight=1)
 def test_optimizer_holds_every_parameter(artifacts: Artifacts) -> None:
     """the optimizer updates all of the model's parameters"""
     probe = artifacts.probe("mlp_loss_optimizer")
-    assert probe.values["is_optimizer"], "optimizer should come from torch.optim"
-    assert probe.values["all_parameters"], "give the optimizer all of model.parameters()"
+    assert probe.values["is_optimizer"], (
+        f"expected an optimizer from torch.optim, got {probe.values.get('optimizer_type', 'something else')}")
+    assert probe.values["all_parameters"], (
+        "expected the optimizer to hold all of model.parameters(), but some are missing")
 
 
 def losses(artifacts: Artifacts) -> tuple[np.ndarray, np.ndarray]:
@@ -115,14 +119,15 @@ def test_eval_mode_is_deterministic(artifacts: Artifacts) -> None:
     """in eval mode two forward passes agree (dropout off)"""
     probe = artifacts.probe("mlp_train")
     assert np.allclose(probe.arrays["heldout"], probe.arrays["heldout_again"], atol=1e-5), (
-        "two forward passes in eval mode differ: does your dropout follow self.training?")
+        "expected two forward passes in eval mode to agree, they differ: does your dropout follow self.training?")
 
 
 @grade("mlp_test", weight=1)
 def test_test_accuracy_matches_the_model(artifacts: Artifacts) -> None:
     """test_accuracy is what the saved model scores on the notebook's test images"""
     claimed = artifacts.number("test_accuracy")
-    assert 0.0 <= claimed <= 1.0, f"test_accuracy should be a fraction in [0, 1], got {claimed}"
+    assert 0.0 <= claimed <= 1.0, f"expected test_accuracy as a fraction in [0, 1], got {claimed}"
     measured = accuracy(artifacts.probe("mlp_train").arrays["test"], artifacts.inputs["test_labels"])
     assert abs(claimed - measured) <= 0.02, (
-        f"test_accuracy is {claimed:.3f} but the model in eval mode scores {measured:.3f} on the test images")
+        f"expected test_accuracy within 0.02 of {measured:.3f} (the saved model in eval mode on the test "
+        f"images), got {claimed:.3f}")

@@ -2,7 +2,8 @@
 
 A probe runs in the sandboxed probe process, next to student code, and returns only
 ``(values, arrays)``: JSON-able values and NumPy arrays. ``make_inputs`` runs in the grader
-and makes the data the probes are called on (images the student never saw, random cases).
+and makes the data the probes are called on (images the student never saw, random cases);
+arrays named ``*_labels`` stay in the grader and never reach the probe process.
 """
 
 from __future__ import annotations

@@ -62,6 +62,7 @@ def probe_loss_optimizer(namespace: dict, inputs: Mapping[str, np.ndarray]):
         "criterion": next((name for cls, name in kinds.items() if isinstance(criterion, cls)), ""),
         "criterion_type": type(criterion).__name__,
         "is_optimizer": isinstance(optimizer, optim.Optimizer),
+        "optimizer_type": type(optimizer).__name__,
         "all_parameters": all(id(p) in held for p in model.parameters()),
         "n_parameters": sum(1 for _ in model.parameters()),
     }, {"scores": _scores(model.cpu(), inputs["probe"])}
