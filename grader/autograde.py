@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import functools
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -21,10 +19,13 @@ from grader.checks.registry import CheckOutcome
 from grader.checks.runner import run_checks
 from grader.course import EXPORTED_NAMES, GRADE_IDS, grade_points, source_notebook
 from grader.execute import execute_notebook
+from grader.ingest import InvalidNotebook, read_notebook
+from grader.probe_launcher import run_probe_process
 from grader.probes import PROBES
 from grader.results import GradeResult, Status, SubmissionResult, zero_result
 from grader.sanitize import sanitize
 from grader.settings import GraderSettings
+from grader.watchdog import NotebookTimeout
 
 ARTIFACT_DIR = "_grader_artifacts"
 KEPT_FILES = ("model.pt",)
@@ -69,16 +70,13 @@ def scored(outcomes: list[CheckOutcome], grade_id: str, points: float) -> GradeR
     return GradeResult(grade_id, round(points * share, 4), points, "\n".join(lines))
 
 
-def run_probe_process(assignment: str, notebook: Path, inputs: Path, out: Path, workdir: Path,
-                      timeout: float) -> None:
-    """Call student code in a child process (``python -m grader.probe``) inside ``workdir``."""
-    environment = {"PATH": os.environ.get("PATH", ""), "HOME": str(workdir), "MPLBACKEND": "Agg",
-                   "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
-    try:
-        subprocess.run([sys.executable, "-m", "grader.probe", assignment, str(notebook), str(inputs), str(out)],
-                       cwd=workdir, env=environment, timeout=timeout, capture_output=True, check=False)
-    except subprocess.TimeoutExpired:
-        pass  # the probes that did not finish have no result file: their checks fail with a reason
+@functools.lru_cache(maxsize=8)
+def probe_inputs(assignment: str, parameters: tuple[tuple[str, object], ...]) -> dict[str, np.ndarray]:
+    """The unseen inputs of ``assignment`` for these grading parameters, made once per process."""
+    inputs = PROBES[assignment].make_inputs(dict(parameters))
+    for array in inputs.values():
+        array.setflags(write=False)
+    return inputs
 
 
 def execution_status(error: BaseException | None) -> Status:
@@ -87,16 +85,11 @@ def execution_status(error: BaseException | None) -> Status:
         return Status.OK
     if isinstance(error, CellTimeoutError):
         return Status.CELL_TIMEOUT
+    if isinstance(error, NotebookTimeout):
+        return Status.NOTEBOOK_TIMEOUT
     if isinstance(error, DeadKernelError):
         return Status.KERNEL_DIED
     return Status.GRADER_ERROR
-
-
-def load_submission(submission: Submission) -> nbformat.NotebookNode:
-    """The submitted notebook, read and validated as nbformat 4."""
-    notebook = nbformat.read(submission.path, as_version=4)
-    nbformat.validate(notebook)
-    return notebook
 
 
 def grade_submission(submission: Submission, context: GradingContext, out_dir: Path) -> SubmissionResult:
@@ -105,9 +98,13 @@ def grade_submission(submission: Submission, context: GradingContext, out_dir: P
     assignment, student = submission.assignment, submission.student
     points = grade_points(nbformat.read(source_notebook(context.course, assignment), as_version=4))
     try:
-        notebook = sanitize(load_submission(submission), assignment, student, context.db_url)
-    except (nbformat.ValidationError, ValueError, UnicodeDecodeError, KeyError) as error:
-        reason = f"the notebook could not be read: {type(error).__name__}: {str(error)[:300]}"
+        submitted = read_notebook(submission.path, int(context.settings.max_notebook_bytes))
+        notebook = sanitize(submitted, assignment, student, context.db_url)
+    except InvalidNotebook as error:
+        return zero_result(student, assignment, Status.INVALID_NOTEBOOK, error.reason, points,
+                           time.perf_counter() - started)
+    except Exception as error:  # nbgrader's preprocessors refuse what they cannot rebuild
+        reason = f"nbgrader could not rebuild the notebook from the assignment: {str(error)[:300]}"
         return zero_result(student, assignment, Status.INVALID_NOTEBOOK, reason, points,
                            time.perf_counter() - started)
     notebook.cells.append(export_cell(assignment))
@@ -137,8 +134,8 @@ def run_notebook(notebook: nbformat.NotebookNode, submission: Submission, contex
     try:
         execute_notebook(sanitized, out_dir / f"{submission.assignment}.ipynb", workdir,
                          parameters=context.settings.parameters_for(submission.assignment),
-                         timeout=min(context.settings.cell_timeout, context.settings.notebook_timeout))
-    except (CellTimeoutError, DeadKernelError, RuntimeError) as error:
+                         timeout=context.settings.cell_timeout, notebook_timeout=context.settings.notebook_timeout)
+    except (CellTimeoutError, DeadKernelError, NotebookTimeout, RuntimeError) as error:
         return execution_status(error)
     return Status.OK
 
@@ -148,7 +145,7 @@ def collect_artifacts(submission: Submission, context: GradingContext, workdir: 
     """Probe the student's code in a child process and gather everything as validated data."""
     assignment = submission.assignment
     parameters = context.settings.check_parameters(assignment)
-    inputs = PROBES[assignment].make_inputs(parameters)
+    inputs = probe_inputs(assignment, tuple(sorted(parameters.items())))
     inputs_file = workdir.parent / "inputs.npz"
     np.savez(inputs_file, **{name: array for name, array in inputs.items() if not name.endswith(SECRET_SUFFIX)})
     probe_dir = workdir.parent / "probes"

@@ -97,8 +97,6 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.course / "source").is_dir():
         print(f"grader: {args.course} has no source/ folder; pass --course", file=sys.stderr)
         return 2
-    # nbgrader's gradebook and papermill's kernels look for executables beside this Python.
-    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

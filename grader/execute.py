@@ -9,7 +9,10 @@ from typing import Any
 
 import nbformat
 import papermill
+from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
+
+from grader.watchdog import NotebookTimeout, Watchdog
 
 
 @dataclass(frozen=True)
@@ -74,23 +77,34 @@ def execute_notebook(
     parameters: dict[str, Any] | None = None,
     timeout: float | None = None,
     keep_going: bool = True,
+    notebook_timeout: float | None = None,
 ) -> ExecutedNotebook:
     """Run ``notebook`` with papermill in ``workdir``, writing the executed copy to ``output``.
 
     With ``keep_going`` every cell runs even after one raises (as nbgrader grades); without
     it execution stops at the first error. Either way the outcome of each cell is returned.
+    ``timeout`` limits each cell (nbclient's ``CellTimeoutError``); ``notebook_timeout`` the
+    whole run: the kernel is killed and :class:`NotebookTimeout` raised.
     """
     output.parent.mkdir(parents=True, exist_ok=True)
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    try:
-        papermill.execute_notebook(
-            str(notebook), str(output), parameters=parameters or {}, cwd=str(workdir),
-            kernel_name="python3", progress_bar=False, execution_timeout=timeout,
-            allow_errors=keep_going,
-        )
-    except PapermillExecutionError:
-        pass  # papermill has written the executed notebook; the cells say what failed
+    manager = AsyncKernelManager(kernel_name="python3")
+    with Watchdog(manager, notebook_timeout) as watchdog:
+        try:
+            papermill.execute_notebook(
+                str(notebook), str(output), parameters=parameters or {}, cwd=str(workdir),
+                kernel_name="python3", progress_bar=False, execution_timeout=timeout,
+                allow_errors=keep_going, km=manager,
+            )
+        except PapermillExecutionError:
+            pass  # papermill has written the executed notebook; the cells say what failed
+        except Exception:
+            if watchdog.expired.is_set():
+                raise NotebookTimeout(notebook_timeout or 0.0) from None
+            raise
+    if watchdog.expired.is_set():
+        raise NotebookTimeout(notebook_timeout or 0.0)
     wall = time.perf_counter() - started
     cells = summarise_cells(nbformat.read(output, as_version=4))
     first_error = next((cell for cell in cells if not cell.passed), None)

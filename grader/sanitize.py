@@ -9,6 +9,8 @@ in ``grader/checks``, which run outside it.
 
 from __future__ import annotations
 
+import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -32,6 +34,13 @@ from grader.release import course_config
 
 SANITIZERS = (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
               ClearHiddenTests)
+
+
+def put_tools_on_path() -> None:
+    """nbgrader's gradebook runs ``alembic`` by name: make this Python's scripts findable."""
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 def gradebook_url(course_root: Path) -> str:

@@ -24,6 +24,7 @@ class GraderSettings(Configurable):
     cell_timeout = Float(300.0, help="seconds one notebook cell may run").tag(config=True)
     notebook_timeout = Float(900.0, help="seconds a whole notebook may run").tag(config=True)
     probe_timeout = Float(300.0, help="seconds the probe process may run").tag(config=True)
+    max_notebook_bytes = Float(20 * 1024 * 1024, help="largest submitted notebook accepted, in bytes").tag(config=True)
 
     def parameters_for(self, assignment: str) -> dict[str, Any]:
         """The papermill parameters of ``assignment`` (empty for assignments without any)."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,9 +9,6 @@ import pytest
 collect_ignore_glob = ["**/*.ipynb"]
 
 REPO = Path(__file__).resolve().parent.parent
-
-# Kernels and nbgrader's gradebook look for executables beside this Python.
-os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,85 @@
+"""Start probe processes fast: forked from a server that has already imported torch.
+
+Python's ``forkserver`` start method keeps one clean server process per grader process; with
+the heavy modules preloaded there, each probe is a fresh forked child (its own memory, its own
+session, killed whole at the deadline) that starts in milliseconds instead of seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import types
+from collections.abc import Iterator
+from pathlib import Path
+
+PRELOAD = ["numpy", "torch", "cv2", "matplotlib", "matplotlib.pyplot", "grader.probe", "grader.probes"]
+_context = None
+
+
+def probe_context() -> multiprocessing.context.BaseContext:
+    """The forkserver context, its server preloading :data:`PRELOAD` (started on first use)."""
+    global _context
+    if _context is None:
+        os.environ.setdefault("MPLBACKEND", "Agg")  # inherited by the server before it imports pyplot
+        _context = multiprocessing.get_context("forkserver")
+        _context.set_forkserver_preload(PRELOAD)
+    return _context
+
+
+def _child(assignment: str, notebook: str, inputs: str, out: str, workdir: str, threads: int) -> None:
+    """Runs in the forked child: a session of its own, a minimal environment, then the probes."""
+    os.setsid()
+    os.chdir(workdir)
+    os.environ.clear()
+    os.environ.update({"HOME": workdir, "TMPDIR": workdir, "MPLBACKEND": "Agg", "MPLCONFIGDIR": workdir,
+                       "OMP_NUM_THREADS": str(threads), "PATH": "/usr/bin:/bin"})
+    log = os.open(os.path.join(os.path.dirname(out), "probe.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    import torch
+
+    from grader.probe import run_probes
+
+    torch.set_num_threads(threads)
+    run_probes(assignment, Path(notebook), Path(inputs), Path(out))
+
+
+@contextlib.contextmanager
+def _bare_main() -> Iterator[None]:
+    """Hide ``__main__`` while a child starts, so it does not re-run the grader's main script.
+
+    multiprocessing re-imports the parent's main module in every child (a script, pytest, or
+    ``<stdin>``, which fails); the probe child needs nothing from it.
+    """
+    real_main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = real_main
+
+
+def run_probe_process(assignment: str, notebook: Path, inputs: Path, out: Path, workdir: Path,
+                      timeout: float) -> int | None:
+    """Run the probes of ``assignment`` in a forked child inside ``workdir``; its exit code (None: killed)."""
+    threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0) or max(1, os.cpu_count() or 1)
+    out.mkdir(parents=True, exist_ok=True)
+    process = probe_context().Process(
+        target=_child, args=(assignment, str(notebook), str(inputs), str(out), str(workdir), threads))
+    with _bare_main():
+        process.start()
+    process.join(timeout)
+    if process.is_alive():
+        for kill in (lambda: os.killpg(process.pid, signal.SIGKILL), lambda: os.kill(process.pid, signal.SIGKILL)):
+            try:
+                kill()
+            except (ProcessLookupError, PermissionError):
+                pass
+        process.join()
+        return None
+    sys.stdout.flush()
+    return process.exitcode
