@@ -17,11 +17,12 @@ from nbformat.v4 import new_code_cell
 from grader.artifacts import ArtifactError, Artifacts, load_json, load_npz, load_probes
 from grader.checks.registry import CheckOutcome
 from grader.checks.runner import run_checks
-from grader.course import EXPORTED_NAMES, GRADE_IDS, grade_points, source_notebook
+from grader.course import EXPORTED_NAMES, GRADE_IDS, grade_points, release_notebook, source_notebook
 from grader.execute import execute_notebook
 from grader.ingest import InvalidNotebook, read_notebook
 from grader.probe_launcher import run_probe_process
 from grader.probes import PROBES
+from grader.rebuild import rebuild
 from grader.results import GradeResult, Status, SubmissionResult, zero_result
 from grader.sanitize import sanitize
 from grader.settings import GraderSettings
@@ -71,6 +72,12 @@ def scored(outcomes: list[CheckOutcome], grade_id: str, points: float) -> GradeR
 
 
 @functools.lru_cache(maxsize=8)
+def release_skeleton(path: str) -> nbformat.NotebookNode:
+    """The student version a submission is rebuilt on (read once per process)."""
+    return nbformat.read(path, as_version=4)
+
+
+@functools.lru_cache(maxsize=8)
 def probe_inputs(assignment: str, parameters: tuple[tuple[str, object], ...]) -> dict[str, np.ndarray]:
     """The unseen inputs of ``assignment`` for these grading parameters, made once per process."""
     inputs = PROBES[assignment].make_inputs(dict(parameters))
@@ -99,7 +106,8 @@ def grade_submission(submission: Submission, context: GradingContext, out_dir: P
     points = grade_points(nbformat.read(source_notebook(context.course, assignment), as_version=4))
     try:
         submitted = read_notebook(submission.path, int(context.settings.max_notebook_bytes))
-        notebook = sanitize(submitted, assignment, student, context.db_url)
+        skeleton = release_skeleton(str(release_notebook(context.course, assignment)))
+        notebook = sanitize(rebuild(skeleton, submitted), assignment, student, context.db_url)
     except InvalidNotebook as error:
         return zero_result(student, assignment, Status.INVALID_NOTEBOOK, error.reason, points,
                            time.perf_counter() - started)

@@ -14,6 +14,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from grader.autograde import GradingContext, Submission, grade_submission
+from grader.checks.runner import warm_up_checks
 from grader.course import ASSIGNMENTS, grade_points, source_notebook
 from grader.data import embedded_digits
 from grader.feedback import write_feedback
@@ -108,6 +109,7 @@ def start_worker(threads: int, assignments: tuple[str, ...]) -> None:
     forkserver.ensure_running()
     for assignment in assignments:
         importlib.import_module(f"grader.checks.test_{assignment}")
+    warm_up_checks()
     if "mnist_mlp" in assignments:
         embedded_digits()
 

@@ -12,7 +12,7 @@ import papermill
 from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
 
-from grader.watchdog import NotebookTimeout, Watchdog
+from grader.watchdog import NotebookTimeout, Watchdog, stop_kernel
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,8 @@ def execute_notebook(
             if watchdog.expired.is_set():
                 raise NotebookTimeout(notebook_timeout or 0.0) from None
             raise
+        finally:
+            stop_kernel(manager)  # nbclient leaves a kernel it did not create running
     if watchdog.expired.is_set():
         raise NotebookTimeout(notebook_timeout or 0.0)
     wall = time.perf_counter() - started

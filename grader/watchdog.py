@@ -7,6 +7,7 @@ import signal
 import threading
 
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 
 
 class NotebookTimeout(RuntimeError):
@@ -31,6 +32,17 @@ def kill_kernel(manager: AsyncKernelManager) -> None:
             os.kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def stop_kernel(manager: AsyncKernelManager) -> None:
+    """Kill the kernel's process group (daemons it left included) and remove its connection file."""
+    if not manager.has_kernel:
+        return
+    kill_kernel(manager)
+    try:
+        run_sync(manager.shutdown_kernel)(now=True)
+    except Exception:  # noqa: BLE001 - already dead is fine; the files are what we want gone
+        manager.cleanup_resources()
 
 
 class Watchdog:

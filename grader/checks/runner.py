@@ -52,15 +52,21 @@ class CheckCollector:
         return outcomes
 
 
+def _pytest_arguments(target: Path) -> list[str]:
+    return [str(target), "-p", "no:cacheprovider", "-p", "no:nbval", "-p", "no:terminal",
+            "-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR), "-W", "ignore"]
+
+
+def warm_up_checks() -> None:
+    """Run pytest once on nothing, so that its first-run cost is not charged to a submission."""
+    pytest.main([*_pytest_arguments(CHECKS_DIR / "registry.py"), "--collect-only"])
+
+
 def run_checks(artifacts: Artifacts) -> list[CheckOutcome]:
     """Run ``grader/checks/test_<assignment>.py`` against ``artifacts`` in this process."""
     collector = CheckCollector(artifacts)
     target = CHECKS_DIR / f"test_{artifacts.assignment}.py"
-    code = pytest.main(
-        [str(target), "-p", "no:cacheprovider", "-p", "no:nbval", "-p", "no:terminal",
-         "-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR), "-W", "ignore"],
-        plugins=[collector],
-    )
+    code = pytest.main(_pytest_arguments(target), plugins=[collector])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the hidden checks of {artifacts.assignment} could not run (pytest exit {code})")
     return collector.outcomes_for_run()
