@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import importlib
+import itertools
 import multiprocessing
 import os
 import warnings
@@ -114,12 +117,37 @@ def start_worker(threads: int, assignments: tuple[str, ...]) -> None:
         embedded_digits()
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a submitted file ("" when there is none)."""
+    if not path.is_file():
+        return ""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def finished_result(course: Path, submission: Submission) -> SubmissionResult | None:
+    """The result of an earlier run for this very file, when there is a sound one."""
+    path = course / "autograded" / submission.student / submission.assignment / "results.json"
+    try:
+        result = read_results_json(path, submission.student, submission.assignment)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    unchanged = result.submission_sha256 and result.submission_sha256 == file_sha256(submission.path)
+    return result if unchanged and result.status is not Status.GRADER_ERROR else None
+
+
 def _grade_in_worker(submission: Submission, context: GradingContext) -> SubmissionResult:
     out_dir = context.course / "autograded" / submission.student / submission.assignment
     out_dir.mkdir(parents=True, exist_ok=True)
+    digest = file_sha256(submission.path)
     if not submission.path.is_file():
-        return missing_notebook_result(submission, context.course)
-    return grade_submission(submission, context, out_dir)
+        result = missing_notebook_result(submission, context.course)
+    else:
+        result = grade_submission(submission, context, out_dir)
+    return dataclasses.replace(result, submission_sha256=digest)
 
 
 def graded_results(submissions: list[Submission], context: GradingContext,
@@ -141,17 +169,27 @@ def graded_results(submissions: list[Submission], context: GradingContext,
 
 def autograde_course(course: Path, assignments: tuple[str, ...] = ASSIGNMENTS, student: str | None = None,
                      on_result: Callable[[SubmissionResult], None] | None = None,
-                     workers: int = 1, timeout: float | None = None) -> list[SubmissionResult]:
-    """Grade the course's submissions; only this process writes results, gradebook and grades.csv."""
+                     workers: int = 1, timeout: float | None = None, force: bool = False) -> list[SubmissionResult]:
+    """Grade the course's submissions; only this process writes results, gradebook and grades.csv.
+
+    A submission whose results.json was written for the same file (same SHA-256) is not graded
+    again unless ``force``: a run that was killed picks up where it stopped.
+    """
     context = prepare_context(course, assignments, timeout)
     sources = {a: nbformat.read(source_notebook(course, a), as_version=4) for a in assignments}
-    submissions = list(find_submissions(course, assignments, student))
-    for submission in submissions:
+    submissions, finished = [], []
+    for submission in find_submissions(course, assignments, student):
         ensure_student(context.db_url, submission.student)
+        done = None if force else finished_result(course, submission)
+        if done is None:
+            submissions.append(submission)
+        else:
+            finished.append(done)
     results = []
-    for result in graded_results(submissions, context, workers):
-        out_dir = course / "autograded" / result.student / result.assignment
-        write_results_json(out_dir / "results.json", result)
+    fresh = graded_results(submissions, context, workers)
+    for is_new, result in itertools.chain(((False, r) for r in finished), ((True, r) for r in fresh)):
+        if is_new:
+            write_results_json(course / "autograded" / result.student / result.assignment / "results.json", result)
         record_in_gradebook(context.db_url, result, sources[result.assignment])
         write_feedback(course, result)
         results.append(result)

@@ -61,7 +61,8 @@ def run_autograde(args: argparse.Namespace) -> int:
 
     print(f"{'student':<20} {'assignment':<16} {'score':>13} {'status':<16} {'time':>7}")
     results = autograde_course(args.course, _assignments(args), args.student, on_result=print_result,
-                               workers=args.workers or os.cpu_count() or 1, timeout=args.timeout)
+                               workers=args.workers or os.cpu_count() or 1, timeout=args.timeout,
+                               force=args.force)
     if not results:
         print(f"no submissions under {args.course / 'submitted'}")
     print(f"graded {len(results)} submission(s); grades.csv written to {args.course / 'grades.csv'}")
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--student", help="only this student")
             command.add_argument("--workers", type=int, help="submissions graded at once (default: the cores)")
             command.add_argument("--timeout", type=float, help="seconds one notebook may run")
+            command.add_argument("--force", action="store_true", help="grade again what was already graded")
     return parser
 
 

@@ -53,6 +53,7 @@ class SubmissionResult:
     execution_time: float
     output: str
     tests: tuple[GradeResult, ...]
+    submission_sha256: str = ""
 
     @property
     def score(self) -> float:
@@ -68,7 +69,8 @@ class SubmissionResult:
         """Gradescope's results format, with the contract's ``status``."""
         return {"score": self.score, "execution_time": round(self.execution_time, 3),
                 "output": self.output, "status": self.status.value,
-                "tests": [test.to_json() for test in self.tests]}
+                "tests": [test.to_json() for test in self.tests],
+                "submission_sha256": self.submission_sha256}
 
 
 def zero_result(student: str, assignment: str, status: Status, reason: str,
@@ -102,7 +104,7 @@ def read_results_json(path: Path, student: str, assignment: str) -> SubmissionRe
     tests = tuple(GradeResult(t["name"], float(t["score"]), float(t["max_score"]), t["output"],
                               t.get("visibility", "visible")) for t in data["tests"])
     return SubmissionResult(student, assignment, Status(data["status"]), float(data["execution_time"]),
-                            data["output"], tests)
+                            data["output"], tests, str(data.get("submission_sha256", "")))
 
 
 def grades_csv_columns() -> list[str]:
