@@ -17,7 +17,7 @@ from nbformat.v4 import new_code_cell
 from grader.artifacts import ArtifactError, Artifacts, load_json, load_npz, load_probes
 from grader.checks.registry import CheckOutcome
 from grader.checks.runner import run_checks
-from grader.course import EXPORTED_NAMES, GRADE_IDS, grade_points, release_notebook, source_notebook
+from grader.course import EXPORTED_NAMES, GRADE_IDS, grade_points, source_notebook
 from grader.execute import execute_notebook
 from grader.ingest import InvalidNotebook, read_notebook
 from grader.probe_launcher import run_probe_process
@@ -49,6 +49,7 @@ class GradingContext:
     course: Path
     settings: GraderSettings
     db_url: str
+    skeletons: dict[str, nbformat.NotebookNode]  # the student version of each source notebook
 
 
 def export_cell(assignment: str) -> nbformat.NotebookNode:
@@ -69,12 +70,6 @@ def scored(outcomes: list[CheckOutcome], grade_id: str, points: float) -> GradeR
     share = sum(o.weight for o in mine if o.passed) / sum(o.weight for o in mine)
     lines = [f"{'PASS' if o.passed else 'FAIL'}: {o.message}" for o in mine]
     return GradeResult(grade_id, round(points * share, 4), points, "\n".join(lines))
-
-
-@functools.lru_cache(maxsize=8)
-def release_skeleton(path: str) -> nbformat.NotebookNode:
-    """The student version a submission is rebuilt on (read once per process)."""
-    return nbformat.read(path, as_version=4)
 
 
 @functools.lru_cache(maxsize=8)
@@ -106,8 +101,7 @@ def grade_submission(submission: Submission, context: GradingContext, out_dir: P
     points = grade_points(nbformat.read(source_notebook(context.course, assignment), as_version=4))
     try:
         submitted = read_notebook(submission.path, int(context.settings.max_notebook_bytes))
-        skeleton = release_skeleton(str(release_notebook(context.course, assignment)))
-        notebook = sanitize(rebuild(skeleton, submitted), assignment, student, context.db_url)
+        notebook = sanitize(rebuild(context.skeletons[assignment], submitted), assignment, student, context.db_url)
     except InvalidNotebook as error:
         return zero_result(student, assignment, Status.INVALID_NOTEBOOK, error.reason, points,
                            time.perf_counter() - started)

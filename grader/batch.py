@@ -16,10 +16,9 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from grader.autograde import GradingContext, Submission, grade_submission
+from grader.autograde import GradingContext, Submission, grade_submission, probe_inputs
 from grader.checks.runner import warm_up_checks
 from grader.course import ASSIGNMENTS, grade_points, source_notebook
-from grader.data import embedded_digits
 from grader.feedback import write_feedback
 from grader.results import (
     Status,
@@ -88,16 +87,15 @@ def prepare_context(course: Path, assignments: tuple[str, ...], timeout: float |
     """Settings and gradebook ready for grading: the source cells recorded by nbgrader."""
     put_tools_on_path()
     db_url = gradebook_url(course)
-    for assignment in assignments:
-        record_source_cells(course, assignment)
+    skeletons = {assignment: record_source_cells(course, assignment) for assignment in assignments}
     settings = load_settings(course)
     if timeout is not None:
         settings.notebook_timeout = float(timeout)
-    return GradingContext(course=course, settings=settings, db_url=db_url)
+    return GradingContext(course=course, settings=settings, db_url=db_url, skeletons=skeletons)
 
 
-def start_worker(threads: int, assignments: tuple[str, ...]) -> None:
-    """Prepare a grading process once: thread pools sized, probe server up, checks and data loaded.
+def start_worker(threads: int, assignments: tuple[str, ...], context: GradingContext) -> None:
+    """Prepare a grading process once: thread pools sized, probe server up, checks and inputs loaded.
 
     Thread limits are inherited by kernels and probes so that workers don't oversubscribe the
     cores; the rest moves fixed costs out of the time of each notebook.
@@ -112,9 +110,8 @@ def start_worker(threads: int, assignments: tuple[str, ...]) -> None:
     forkserver.ensure_running()
     for assignment in assignments:
         importlib.import_module(f"grader.checks.test_{assignment}")
+        probe_inputs(assignment, tuple(sorted(context.settings.check_parameters(assignment).items())))
     warm_up_checks()
-    if "mnist_mlp" in assignments:
-        embedded_digits()
 
 
 def file_sha256(path: Path) -> str:
@@ -156,12 +153,12 @@ def graded_results(submissions: list[Submission], context: GradingContext,
     threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
     assignments = tuple(sorted({submission.assignment for submission in submissions}))
     if workers <= 1:
-        start_worker(threads, assignments)
+        start_worker(threads, assignments, context)
         yield from (_grade_in_worker(submission, context) for submission in submissions)
         return
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=spawn, initializer=start_worker,
-                             initargs=(threads, assignments)) as pool:
+                             initargs=(threads, assignments, context)) as pool:
         futures = [pool.submit(_grade_in_worker, submission, context) for submission in submissions]
         for future in as_completed(futures):
             yield future.result()

@@ -49,8 +49,11 @@ def gradebook_url(course_root: Path) -> str:
     return CourseDirectory(config=config).db_url
 
 
-def record_source_cells(course_root: Path, assignment: str) -> None:
-    """Store the source notebook's cells in the gradebook (nbgrader's generate_assignment)."""
+def record_source_cells(course_root: Path, assignment: str) -> nbformat.NotebookNode:
+    """Store the source notebook's cells in the gradebook (nbgrader's generate_assignment).
+
+    Returns the student version that nbgrader made on the way: submissions are rebuilt on it.
+    """
     config = course_config(course_root)
     with tempfile.TemporaryDirectory(prefix="grader-release-") as scratch:
         config.CourseDirectory.release_directory = scratch
@@ -59,9 +62,10 @@ def record_source_cells(course_root: Path, assignment: str) -> None:
         converter = GenerateAssignment(coursedir=coursedir, config=config)
         converter.force = True
         outcome = capture_log(converter)
-    if not outcome["success"]:
-        raise CourseError(f"nbgrader could not record the cells of {assignment}: {outcome.get('log', '')[-500:]}",
-                          assignment=assignment)
+        if not outcome["success"]:
+            raise CourseError(f"nbgrader could not record the cells of {assignment}: "
+                              f"{outcome.get('log', '')[-500:]}", assignment=assignment)
+        return nbformat.read(Path(scratch) / assignment / f"{assignment}.ipynb", as_version=4)
 
 
 def ensure_student(db_url: str, student: str) -> None:

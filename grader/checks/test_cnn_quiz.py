@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import torch
@@ -30,15 +32,26 @@ def first_mismatch(configs: np.ndarray, got: np.ndarray, truth: list[int], label
     return ""
 
 
+@functools.lru_cache(maxsize=4)
+def true_sizes(configs: tuple[tuple[int, ...], ...]) -> list[int]:
+    """Output widths of real nn.Conv2d layers (computed once per set of configurations)."""
+    with torch.no_grad():
+        return [int(conv_for(1, 1, k, stride, padding, False)(torch.zeros(1, 1, w_in, w_in, device="meta")).shape[-1])
+                for w_in, k, stride, padding, *_ in configs]
+
+
+@functools.lru_cache(maxsize=4)
+def true_counts(configs: tuple[tuple[int, ...], ...]) -> list[int]:
+    """Parameter counts of real nn.Conv2d layers (computed once per set of configurations)."""
+    return [sum(p.numel() for p in conv_for(c_in, c_out, k, 1, 0, bool(bias)).parameters())
+            for _, k, _, _, c_in, c_out, bias in configs]
+
+
 @grade("conv_output_size", weight=3)
 def test_output_size_matches_conv2d(artifacts: Artifacts, configs: np.ndarray) -> None:
     """conv_output_size equals nn.Conv2d's output width on random layers"""
     sizes = artifacts.probe("conv_output_size").arrays["sizes"]
-    truth = []
-    with torch.no_grad():
-        for w_in, k, stride, padding, *_ in configs.tolist():
-            out = conv_for(1, 1, k, stride, padding, False)(torch.zeros(1, 1, w_in, w_in, device="meta"))
-            truth.append(int(out.shape[-1]))
+    truth = true_sizes(tuple(map(tuple, configs.tolist())))
     mismatch = first_mismatch(configs, sizes, truth, ("w_in", "kernel_size", "stride", "padding"))
     assert not mismatch, f"conv_output_size: {mismatch} (PyTorch rounds down: floor)"
 
@@ -55,8 +68,7 @@ def test_output_size_returns_whole_numbers(artifacts: Artifacts) -> None:
 def test_param_count_matches_conv2d(artifacts: Artifacts, configs: np.ndarray) -> None:
     """conv_param_count equals the parameters of nn.Conv2d on random layers, with and without bias"""
     counts = artifacts.probe("conv_param_count").arrays["counts"]
-    truth = [sum(p.numel() for p in conv_for(c_in, c_out, k, 1, 0, bool(bias)).parameters())
-             for _, k, _, _, c_in, c_out, bias in configs.tolist()]
+    truth = true_counts(tuple(map(tuple, configs.tolist())))
     reordered = configs[:, [4, 5, 1, 6]]
     mismatch = first_mismatch(reordered, counts, truth, ("in_channels", "out_channels", "kernel_size", "bias"))
     assert not mismatch, f"conv_param_count: {mismatch} (weights: out*in*k*k, plus one bias per filter)"
