@@ -32,17 +32,11 @@ def course_config(course_root: Path) -> Config:
     return config
 
 
-def release_assignment(course_root: Path, assignment: str) -> ReleasedNotebook:
-    """Run nbgrader's ``generate_assignment`` for one assignment, overwriting ``release/``."""
-    import nbformat
-
-    course_root = Path(course_root).resolve()
+def generate_assignment(course_root: Path, assignment: str, config: Config) -> None:
+    """Run nbgrader's ``GenerateAssignment`` converter; a failure is a :class:`CourseError` with nbgrader's words."""
     source = source_notebook(course_root, check_assignment(assignment))
     if not source.exists():
         raise CourseError(f"no source notebook at {source}", path=str(source))
-    config = course_config(course_root)
-    config.GenerateAssignment.no_database = True
-    config.SaveCells.enabled = False
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id = assignment
     converter = GenerateAssignment(coursedir=coursedir, config=config)
@@ -51,8 +45,19 @@ def release_assignment(course_root: Path, assignment: str) -> ReleasedNotebook:
     if not outcome["success"]:
         errors = [line for line in outcome.get("log", "").splitlines() if "Error" in line or "error" in line]
         detail = errors[-1] if errors else outcome.get("error", "").strip().splitlines()[-1:]
-        raise CourseError(f"nbgrader could not release {assignment}: {detail}", path=str(source),
-                          assignment=assignment)
+        raise CourseError(f"nbgrader could not generate the student version of {assignment}: {detail}",
+                          path=str(source), assignment=assignment)
+
+
+def release_assignment(course_root: Path, assignment: str) -> ReleasedNotebook:
+    """Run nbgrader's ``generate_assignment`` for one assignment, overwriting ``release/``."""
+    import nbformat
+
+    course_root = Path(course_root).resolve()
+    config = course_config(course_root)
+    config.GenerateAssignment.no_database = True
+    config.SaveCells.enabled = False
+    generate_assignment(course_root, assignment, config)
     released = release_notebook(course_root, assignment)
     return ReleasedNotebook(assignment, released, len(nbformat.read(released, as_version=4).cells))
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook
-from nbgrader.converters import GenerateAssignment
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import (
     CheckCellMetadata,
@@ -26,11 +25,9 @@ from nbgrader.preprocessors import (
     OverwriteCells,
     OverwriteKernelspec,
 )
-from nbgrader.utils import capture_log
 from traitlets.config import Config
 
-from grader.course import CourseError
-from grader.release import course_config
+from grader.release import course_config, generate_assignment
 
 SANITIZERS = (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
               ClearHiddenTests)
@@ -57,14 +54,7 @@ def record_source_cells(course_root: Path, assignment: str) -> nbformat.Notebook
     config = course_config(course_root)
     with tempfile.TemporaryDirectory(prefix="grader-release-") as scratch:
         config.CourseDirectory.release_directory = scratch
-        coursedir = CourseDirectory(config=config)
-        coursedir.assignment_id = assignment
-        converter = GenerateAssignment(coursedir=coursedir, config=config)
-        converter.force = True
-        outcome = capture_log(converter)
-        if not outcome["success"]:
-            raise CourseError(f"nbgrader could not record the cells of {assignment}: "
-                              f"{outcome.get('log', '')[-500:]}", assignment=assignment)
+        generate_assignment(course_root, assignment, config)
         return nbformat.read(Path(scratch) / assignment / f"{assignment}.ipynb", as_version=4)
 
 
