@@ -18,3 +18,16 @@ c.GraderSettings.parameters = {
 c.GraderSettings.accuracy_thresholds = {"mnist5k": 0.90, "mnist": 0.97}
 c.GraderSettings.cell_timeout = 300
 c.GraderSettings.notebook_timeout = 900
+
+# The sandbox around student code (grader/sandbox.py): limits per student process, sized for a
+# laptop. Student code runs in its own PID, mount and network namespaces (no network, the
+# course, the grader's checks and the held-out digits hidden), as another uid when the grader
+# is root. Where namespaces are unavailable the grader warns at start; require_isolation makes
+# that an error instead.
+c.Sandbox.cpu_seconds = 1800
+c.Sandbox.memory_mb = 3072
+c.Sandbox.file_mb = 256
+c.Sandbox.scratch_mb = 1024
+c.Sandbox.processes = 128
+c.Sandbox.open_files = 256
+c.Sandbox.require_isolation = False

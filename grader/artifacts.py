@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +43,8 @@ class Artifacts:
 
     def _described(self, name: str) -> Mapping[str, Any]:
         described = self.values.get(name, {"kind": "missing"})
+        if not isinstance(described, Mapping) or not isinstance(described.get("kind"), str):
+            raise ArtifactError(f"expected `{name}` to be exported by the grader, got something else")
         if described["kind"] == "missing":
             raise ArtifactError(f"expected `{name}` to be defined, but it is not after running the notebook")
         return described
@@ -107,21 +112,42 @@ class Artifacts:
         return f"a {described['kind']} ({described.get('value', described.get('shape', ''))})"
 
 
+def read_regular_file(path: Path, max_bytes: int = MAX_ARTIFACT_BYTES) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file (never through a link); None when absent.
+
+    Student code may leave a link in its scratch folder pointing at a grader's file: the
+    grader reads only plain files that student code wrote itself.
+    """
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise ArtifactError(f"{path.name} is not a plain file the grader can read ({error.strerror})") from None
+    with os.fdopen(handle, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ArtifactError(f"{path.name} is not a plain file")
+        if info.st_size > max_bytes:
+            raise ArtifactError(f"{path.name} is larger than {max_bytes} bytes")
+        return stream.read(max_bytes + 1)[:max_bytes]
+
+
 def load_npz(path: Path) -> dict[str, np.ndarray]:
     """Arrays of an ``.npz`` file, never unpickling; an absent file is empty."""
-    if not path.exists():
+    content = read_regular_file(path)
+    if content is None:
         return {}
-    if path.stat().st_size > MAX_ARTIFACT_BYTES:
-        raise ArtifactError(f"{path.name} is larger than {MAX_ARTIFACT_BYTES} bytes")
-    with np.load(path, allow_pickle=False) as archive:
+    with np.load(io.BytesIO(content), allow_pickle=False) as archive:
         return {name: archive[name] for name in archive.files}
 
 
 def load_json(path: Path) -> dict:
     """A JSON object from ``path``; an absent file is empty."""
-    if not path.exists():
+    content = read_regular_file(path)
+    if content is None:
         return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = json.loads(content.decode("utf-8"))
     if not isinstance(data, dict):
         raise ArtifactError(f"{path.name} does not hold a JSON object")
     return data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import tempfile
 import time
@@ -14,19 +15,21 @@ import numpy as np
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell
 
-from grader.artifacts import ArtifactError, Artifacts, load_json, load_npz, load_probes
+from grader.artifacts import ArtifactError, Artifacts, load_json, load_npz, load_probes, read_regular_file
 from grader.checks.registry import CheckOutcome
 from grader.checks.runner import run_checks
 from grader.course import EXPORTED_NAMES, GRADE_IDS, grade_points, source_notebook
-from grader.execute import execute_notebook
+from grader.data import write_student_pool
+from grader.execute import ExecutedNotebook, KernelDied, SandboxRun, execute_notebook
 from grader.ingest import InvalidNotebook, read_notebook
 from grader.probe_launcher import run_probe_process
 from grader.probes import PROBES
 from grader.rebuild import rebuild
 from grader.results import GradeResult, Status, SubmissionResult, zero_result
+from grader.sandbox import Sandbox, jail_spec, make_scratch
 from grader.sanitize import sanitize
 from grader.settings import GraderSettings
-from grader.watchdog import NotebookTimeout
+from grader.watchdog import NotebookTimeout, ScratchFull
 
 ARTIFACT_DIR = "_grader_artifacts"
 KEPT_FILES = ("model.pt",)
@@ -50,6 +53,7 @@ class GradingContext:
     settings: GraderSettings
     db_url: str
     skeletons: dict[str, nbformat.NotebookNode]  # the student version of each source notebook
+    sandbox: Sandbox
 
 
 def export_cell(assignment: str) -> nbformat.NotebookNode:
@@ -81,17 +85,39 @@ def probe_inputs(assignment: str, parameters: tuple[tuple[str, object], ...]) ->
     return inputs
 
 
-def execution_status(error: BaseException | None) -> Status:
-    """The contract status of a notebook execution that raised ``error`` (None: it finished)."""
-    if error is None:
-        return Status.OK
+RESOURCE_ERRORS = ("File too large", "Too many open files", "Resource temporarily unavailable",
+                   "can't start new thread", "No space left on device", "Disk quota exceeded")
+MEMORY_ERRORS = ("MemoryError", "can't allocate memory", "Cannot allocate memory", "std::bad_alloc")
+LIMIT_SIGNALS = ("SIGXCPU", "SIGXFSZ")
+
+
+def execution_status(error: BaseException) -> tuple[Status, str]:
+    """The contract status of a notebook execution that ended early with ``error``, and why."""
     if isinstance(error, CellTimeoutError):
-        return Status.CELL_TIMEOUT
-    if isinstance(error, NotebookTimeout):
-        return Status.NOTEBOOK_TIMEOUT
+        return Status.CELL_TIMEOUT, "a cell ran past its time limit"
+    if isinstance(error, NotebookTimeout | ScratchFull):
+        status = Status.NOTEBOOK_TIMEOUT if isinstance(error, NotebookTimeout) else Status.RESOURCE_LIMIT
+        return status, f"{error}; the kernel was stopped"
+    if isinstance(error, KernelDied):
+        if error.signal_name in LIMIT_SIGNALS:
+            return Status.RESOURCE_LIMIT, f"{error}: a CPU-time or file-size limit was reached"
+        return Status.KERNEL_DIED, str(error)
     if isinstance(error, DeadKernelError):
-        return Status.KERNEL_DIED
-    return Status.GRADER_ERROR
+        return Status.KERNEL_DIED, "the kernel died"
+    return Status.GRADER_ERROR, f"{type(error).__name__}: {str(error)[:300]}"
+
+
+def limit_status(executed: ExecutedNotebook) -> tuple[Status, str]:
+    """``MEMORY_LIMIT`` or ``RESOURCE_LIMIT`` when a cell ran into a sandbox limit and the notebook went on."""
+    for cell in executed.cells:
+        error = f"{cell.error_name}: {cell.error_value}"
+        if any(text in error for text in MEMORY_ERRORS):
+            return Status.MEMORY_LIMIT, f"cell {cell.index} ran out of memory ({error[:200]})"
+        if any(text in error for text in RESOURCE_ERRORS):
+            return Status.RESOURCE_LIMIT, f"cell {cell.index} reached a sandbox limit ({error[:200]})"
+    if executed.output_flood:
+        return Status.RESOURCE_LIMIT, "the notebook printed far more output than the grader keeps; it was interrupted"
+    return Status.OK, ""
 
 
 def grade_submission(submission: Submission, context: GradingContext, out_dir: Path) -> SubmissionResult:
@@ -111,52 +137,79 @@ def grade_submission(submission: Submission, context: GradingContext, out_dir: P
                            time.perf_counter() - started)
     notebook.cells.append(export_cell(assignment))
     with tempfile.TemporaryDirectory(prefix="grader-work-") as scratch:
-        workdir = Path(scratch) / "work"
-        status = run_notebook(notebook, submission, context, workdir, out_dir)
-        if status is not Status.OK:
-            reason = f"grading stopped: {status.value}"
-            return zero_result(student, assignment, status, reason, points, time.perf_counter() - started)
+        run = sandbox_run(context, Path(scratch))
         try:
-            artifacts = collect_artifacts(submission, context, workdir, out_dir)
+            executed = run_notebook(notebook, submission, context, run, out_dir)
+        except (CellTimeoutError, DeadKernelError, NotebookTimeout, RuntimeError) as error:
+            status, reason = execution_status(error)
+            return zero_result(student, assignment, status, f"grading stopped: {reason}", points,
+                               time.perf_counter() - started)
+        try:
+            artifacts = collect_artifacts(submission, context, run, out_dir)
         except (ArtifactError, ValueError, OSError) as error:
             return zero_result(student, assignment, Status.ARTIFACT_INVALID, str(error), points,
                                time.perf_counter() - started)
     outcomes = run_checks(artifacts)
     tests = tuple(scored(outcomes, grade_id, points[grade_id]) for grade_id in GRADE_IDS[assignment])
-    return SubmissionResult(student, assignment, Status.OK, time.perf_counter() - started,
-                            f"Graded {len(outcomes)} hidden checks.", tests)
+    status, reason = limit_status(executed)
+    return SubmissionResult(student, assignment, status, time.perf_counter() - started,
+                            " ".join(filter(None, [f"Graded {len(outcomes)} hidden checks.", reason])), tests)
+
+
+def sandbox_run(context: GradingContext, scratch: Path) -> SandboxRun:
+    """The scratch folder of one submission, made ready, and the sandbox its code runs in."""
+    threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0) or max(1, os.cpu_count() or 1)
+    make_scratch(scratch)
+    write_student_pool(scratch / "pool.npz")
+    box = context.sandbox
+    return SandboxRun(spec=jail_spec(box, scratch, context.course, threads), scratch=scratch,
+                      scratch_bytes=box.scratch_mb * 1024 * 1024, output_kb=box.output_kb,
+                      cell_output_kb=box.cell_output_kb, notebook_output_kb=box.notebook_output_kb)
 
 
 def run_notebook(notebook: nbformat.NotebookNode, submission: Submission, context: GradingContext,
-                 workdir: Path, out_dir: Path) -> Status:
-    """Execute the sanitized notebook with papermill; keep the executed copy in ``out_dir``."""
-    workdir.mkdir(parents=True)
-    sanitized = workdir.parent / f"{submission.assignment}.ipynb"
+                 run: SandboxRun, out_dir: Path) -> ExecutedNotebook:
+    """Execute the sanitized notebook with papermill in the sandbox; keep the executed copy in ``out_dir``."""
+    sanitized = run.scratch / f"{submission.assignment}.ipynb"
     nbformat.write(notebook, sanitized)
-    try:
-        execute_notebook(sanitized, out_dir / f"{submission.assignment}.ipynb", workdir,
-                         parameters=context.settings.parameters_for(submission.assignment),
-                         timeout=context.settings.cell_timeout, notebook_timeout=context.settings.notebook_timeout)
-    except (CellTimeoutError, DeadKernelError, NotebookTimeout, RuntimeError) as error:
-        return execution_status(error)
-    return Status.OK
+    return execute_notebook(sanitized, out_dir / f"{submission.assignment}.ipynb", Path(run.spec.workdir),
+                            parameters=context.settings.parameters_for(submission.assignment),
+                            timeout=context.settings.cell_timeout, notebook_timeout=context.settings.notebook_timeout,
+                            sandbox=run)
 
 
-def collect_artifacts(submission: Submission, context: GradingContext, workdir: Path,
+def fresh_folder(path: Path) -> Path:
+    """``path`` as a new empty folder, whatever student code left there (a link, a file, a folder)."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+    path.mkdir()
+    return path
+
+
+def keep_file(source: Path, target: Path) -> None:
+    """Copy a plain file student code wrote (never through a link) to where the grader keeps it."""
+    content = read_regular_file(source)
+    if content is not None:
+        target.write_bytes(content)
+
+
+def collect_artifacts(submission: Submission, context: GradingContext, run: SandboxRun,
                       out_dir: Path) -> Artifacts:
-    """Probe the student's code in a child process and gather everything as validated data."""
-    assignment = submission.assignment
+    """Probe the student's code in the sandbox and gather everything as validated data."""
+    assignment, workdir = submission.assignment, Path(run.spec.workdir)
     parameters = context.settings.check_parameters(assignment)
     inputs = probe_inputs(assignment, tuple(sorted(parameters.items())))
-    inputs_file = workdir.parent / "inputs.npz"
+    inputs_file = run.scratch / "inputs.npz"
+    inputs_file.unlink(missing_ok=True)
     np.savez(inputs_file, **{name: array for name, array in inputs.items() if not name.endswith(SECRET_SUFFIX)})
-    probe_dir = workdir.parent / "probes"
-    run_probe_process(assignment, out_dir / f"{assignment}.ipynb", inputs_file, probe_dir, workdir,
+    probe_dir = fresh_folder(run.scratch / "probes")
+    run_probe_process(assignment, run.scratch / f"{assignment}.ipynb", inputs_file, probe_dir, run.spec,
                       context.settings.probe_timeout)
     exported = workdir / ARTIFACT_DIR
     for name in KEPT_FILES:
-        if (workdir / name).is_file():
-            shutil.copyfile(workdir / name, out_dir / name)
+        keep_file(workdir / name, out_dir / name)
     return Artifacts(assignment=assignment, workdir=out_dir, parameters=parameters,
                      values=load_json(exported / "values.json"), arrays=load_npz(exported / "arrays.npz"),
                      probes=load_probes(probe_dir), inputs=inputs)

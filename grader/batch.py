@@ -20,6 +20,7 @@ from grader.autograde import GradingContext, Submission, grade_submission, probe
 from grader.checks.runner import warm_up_checks
 from grader.course import ASSIGNMENTS, grade_points, source_notebook
 from grader.feedback import write_feedback
+from grader.release import course_config
 from grader.results import (
     Status,
     SubmissionResult,
@@ -28,6 +29,7 @@ from grader.results import (
     write_results_json,
     zero_result,
 )
+from grader.sandbox import Sandbox, check_isolation
 from grader.sanitize import ensure_student, gradebook_url, put_tools_on_path, record_source_cells
 from grader.settings import load_settings
 
@@ -91,7 +93,9 @@ def prepare_context(course: Path, assignments: tuple[str, ...], timeout: float |
     settings = load_settings(course)
     if timeout is not None:
         settings.notebook_timeout = float(timeout)
-    return GradingContext(course=course, settings=settings, db_url=db_url, skeletons=skeletons)
+    sandbox = Sandbox(config=course_config(course))
+    check_isolation(sandbox)
+    return GradingContext(course=course, settings=settings, db_url=db_url, skeletons=skeletons, sandbox=sandbox)
 
 
 def start_worker(threads: int, assignments: tuple[str, ...], context: GradingContext) -> None:

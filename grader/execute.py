@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,9 +12,12 @@ from typing import Any
 import nbformat
 import papermill
 from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
-from grader.watchdog import NotebookTimeout, Watchdog, stop_kernel
+from grader.jail import JailSpec
+from grader.kernel import ENGINE, sandboxed_manager
+from grader.watchdog import Watchdog, stop_kernel
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class ExecutedNotebook:
     wall_seconds: float
     cells: tuple[CellOutcome, ...]
     first_error: CellOutcome | None
+    output_flood: bool = False  # the grader interrupted a flood of output
 
 
 def _cell_error(cell: nbformat.NotebookNode) -> tuple[str, str]:
@@ -70,6 +76,48 @@ def summarise_cells(notebook: nbformat.NotebookNode) -> tuple[CellOutcome, ...]:
     return tuple(outcomes)
 
 
+@dataclass(frozen=True)
+class SandboxRun:
+    """Where and how a notebook runs sandboxed: the jail, its scratch folder and the output budgets."""
+
+    spec: JailSpec
+    scratch: Path
+    scratch_bytes: int = 1 << 30
+    output_kb: int = 256
+    cell_output_kb: int = 1024
+    notebook_output_kb: int = 4096
+
+
+class KernelDied(RuntimeError):
+    """The kernel process ended while the notebook ran; ``exit_code`` is 128 + signal when it was killed."""
+
+    def __init__(self, exit_code: int | None) -> None:
+        self.exit_code = exit_code
+        self.signal_name = ""
+        if exit_code is not None and exit_code > 128:
+            with contextlib.suppress(ValueError):
+                self.signal_name = signal.Signals(exit_code - 128).name
+        how = f"killed by {self.signal_name}" if self.signal_name else f"exit code {exit_code}"
+        super().__init__(f"the kernel died ({how})")
+
+
+def _kernel_exit_code(manager: AsyncKernelManager) -> int | None:
+    process = getattr(getattr(manager, "provisioner", None), "process", None)
+    for _ in range(20):  # the kernel may still be on its way out
+        code = process.poll() if process is not None else None
+        if code is not None:
+            return code
+        time.sleep(0.05)
+    return None
+
+
+def _engine_options(sandbox: SandboxRun | None) -> dict[str, Any]:
+    if sandbox is None:
+        return {"engine_name": ENGINE}
+    return {"engine_name": ENGINE, "output_kb": sandbox.output_kb, "cell_output_kb": sandbox.cell_output_kb,
+            "notebook_output_kb": sandbox.notebook_output_kb}
+
+
 def execute_notebook(
     notebook: Path,
     output: Path,
@@ -78,39 +126,47 @@ def execute_notebook(
     timeout: float | None = None,
     keep_going: bool = True,
     notebook_timeout: float | None = None,
+    sandbox: SandboxRun | None = None,
 ) -> ExecutedNotebook:
     """Run ``notebook`` with papermill in ``workdir``, writing the executed copy to ``output``.
 
     With ``keep_going`` every cell runs even after one raises (as nbgrader grades); without
     it execution stops at the first error. Either way the outcome of each cell is returned.
     ``timeout`` limits each cell (nbclient's ``CellTimeoutError``); ``notebook_timeout`` the
-    whole run: the kernel is killed and :class:`NotebookTimeout` raised.
+    whole run: the kernel is killed and :class:`NotebookTimeout` raised. With ``sandbox`` the
+    kernel runs in the jail; :class:`ScratchFull` and :class:`KernelDied` say how it ended early.
     """
     output.parent.mkdir(parents=True, exist_ok=True)
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    manager = AsyncKernelManager(kernel_name="python3")
-    with Watchdog(manager, notebook_timeout) as watchdog:
+    manager = AsyncKernelManager(kernel_name="python3") if sandbox is None else sandboxed_manager(
+        sandbox.spec, sandbox.scratch)
+    scratch = sandbox.scratch if sandbox else None
+    with Watchdog(manager, notebook_timeout, scratch, sandbox.scratch_bytes if sandbox else 0) as watchdog:
         try:
             papermill.execute_notebook(
                 str(notebook), str(output), parameters=parameters or {}, cwd=str(workdir),
                 kernel_name="python3", progress_bar=False, execution_timeout=timeout,
-                allow_errors=keep_going, km=manager,
+                allow_errors=keep_going, km=manager, **_engine_options(sandbox),
             )
         except PapermillExecutionError:
             pass  # papermill has written the executed notebook; the cells say what failed
+        except DeadKernelError:
+            if watchdog.reason is None:
+                raise KernelDied(_kernel_exit_code(manager)) from None
         except Exception:
-            if watchdog.expired.is_set():
-                raise NotebookTimeout(notebook_timeout or 0.0) from None
-            raise
+            if watchdog.reason is None:
+                raise
         finally:
             stop_kernel(manager)  # nbclient leaves a kernel it did not create running
-    if watchdog.expired.is_set():
-        raise NotebookTimeout(notebook_timeout or 0.0)
+    if watchdog.reason is not None:
+        raise watchdog.reason
     wall = time.perf_counter() - started
-    cells = summarise_cells(nbformat.read(output, as_version=4))
+    executed = nbformat.read(output, as_version=4)
+    cells = summarise_cells(executed)
     first_error = next((cell for cell in cells if not cell.passed), None)
-    return ExecutedNotebook(path=output, wall_seconds=wall, cells=cells, first_error=first_error)
+    flood = bool(executed.metadata.get("grader", {}).get("output_flood", False))
+    return ExecutedNotebook(path=output, wall_seconds=wall, cells=cells, first_error=first_error, output_flood=flood)
 
 
 def earned_points(executed: ExecutedNotebook) -> tuple[float, float]:

@@ -16,7 +16,9 @@ import types
 from collections.abc import Iterator
 from pathlib import Path
 
-PRELOAD = ["numpy", "torch", "cv2", "matplotlib", "matplotlib.pyplot", "grader.probe", "grader.probes"]
+from grader.jail import JailSpec, enter_jail
+
+PRELOAD = ["numpy", "torch", "cv2", "matplotlib", "matplotlib.pyplot", "grader.jail", "grader.probe", "grader.probes"]
 _context = None
 
 
@@ -30,23 +32,27 @@ def probe_context() -> multiprocessing.context.BaseContext:
     return _context
 
 
-def _child(assignment: str, notebook: str, inputs: str, out: str, workdir: str, threads: int) -> None:
-    """Runs in the forked child: a session of its own, a minimal environment, then the probes."""
+def _child(assignment: str, notebook: str, inputs: str, out: str, spec_json: str, threads: int) -> None:
+    """Runs in the forked child: a session of its own, then the sandbox, then the probes."""
     os.setsid()
-    os.chdir(workdir)
-    os.environ.clear()
-    os.environ.update({"HOME": workdir, "TMPDIR": workdir, "MPLBACKEND": "Agg", "MPLCONFIGDIR": workdir,
-                       "OMP_NUM_THREADS": str(threads), "PATH": "/usr/bin:/bin"})
-    log = os.open(os.path.join(os.path.dirname(out), "probe.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    log = os.open(os.path.join(out, "probe.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    import torch
+    enter_jail(JailSpec.from_json(spec_json))
+    code = 1
+    try:
+        import torch
 
-    from grader.probe import run_probes
+        from grader.probe import run_probes
 
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)  # the same submission probes the same way every time
-    run_probes(assignment, Path(notebook), Path(inputs), Path(out))
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)  # the same submission probes the same way every time
+        run_probes(assignment, Path(notebook), Path(inputs), Path(out))
+        code = 0
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # the sandboxed process ends here, whatever the student's code left running
 
 
 @contextlib.contextmanager
@@ -64,13 +70,16 @@ def _bare_main() -> Iterator[None]:
         sys.modules["__main__"] = real_main
 
 
-def run_probe_process(assignment: str, notebook: Path, inputs: Path, out: Path, workdir: Path,
+def run_probe_process(assignment: str, notebook: Path, inputs: Path, out: Path, spec: JailSpec,
                       timeout: float) -> int | None:
-    """Run the probes of ``assignment`` in a forked child inside ``workdir``; its exit code (None: killed)."""
+    """Run the probes of ``assignment`` in a forked child inside the sandbox ``spec``; its exit code (None: killed).
+
+    ``notebook``, ``inputs`` and ``out`` lie in the sandbox's scratch folder.
+    """
     threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0) or max(1, os.cpu_count() or 1)
     out.mkdir(parents=True, exist_ok=True)
     process = probe_context().Process(
-        target=_child, args=(assignment, str(notebook), str(inputs), str(out), str(workdir), threads))
+        target=_child, args=(assignment, str(notebook), str(inputs), str(out), spec.to_json(), threads))
     with _bare_main():
         process.start()
     process.join(timeout)

@@ -1,0 +1,239 @@
+"""The sandbox around student code: namespaces, a file view without the grader's files, limits, another uid.
+
+``python -m grader.jail SPEC.json -- COMMAND...`` enters the sandbox and execs COMMAND (the
+kernel); :func:`enter_jail` does the same inside a running process (the probe child) and
+returns in the sandboxed grandchild. The spec is plain JSON written by the grader.
+
+With namespaces, the process that enters stays outside as a small parent that waits and
+exits with the child's status (128 + signal when it was killed); the child is process 1 of
+a new PID namespace, so every process it leaves behind dies with it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import signal
+import sys
+from dataclasses import asdict, dataclass
+
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x10000000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
+MS_PRIVATE, MS_RELATIME, ST_RELATIME = 1 << 18, 1 << 21, 4096
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+NAMESPACES, NO_ISOLATION = "namespaces", "none"
+WRITABLE_HIDDEN = ("/tmp", "/var/tmp", "/dev/shm")
+KERNEL_VARIABLES = ("JPY_PARENT_PID",)  # jupyter_client's note to the kernel that a client started it
+
+
+class JailError(OSError):
+    """A step of entering the sandbox failed; ``step`` says which."""
+
+    def __init__(self, step: str, errno_: int) -> None:
+        super().__init__(errno_, f"sandbox: {step} failed: {os.strerror(errno_)}")
+        self.step = step
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-process resource limits for student code (setrlimit), and its scheduling niceness."""
+
+    cpu_seconds: int = 1800
+    memory_mb: int = 3072
+    file_mb: int = 256
+    processes: int = 128
+    open_files: int = 256
+    nice: int = 10
+
+
+@dataclass(frozen=True)
+class JailSpec:
+    """Everything the sandbox needs, decided by the grader: paths, limits, uid and environment."""
+
+    scratch: str  # the only writable folder
+    workdir: str
+    isolation: str  # NAMESPACES or NO_ISOLATION
+    uid: int | None  # run as this uid (only when the grader is root)
+    limits: Limits
+    hide: tuple[str, ...]  # replaced by empty folders
+    expose: tuple[str, ...]  # shown again, read-only, after hiding
+    hide_after: tuple[str, ...]  # hidden again inside what was exposed
+    env: dict[str, str]
+
+    def to_json(self) -> str:
+        """The spec as JSON."""
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> JailSpec:
+        """A spec from :meth:`to_json`'s output."""
+        data = json.loads(text)
+        data["limits"] = Limits(**data["limits"])
+        for name in ("hide", "expose", "hide_after"):
+            data[name] = tuple(data[name])
+        return cls(**data)
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _call(step: str, result: int) -> None:
+    if result != 0:
+        raise JailError(step, ctypes.get_errno())
+
+
+def _encode(text: str | None) -> bytes | None:
+    return text.encode() if text is not None else None
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    encode = _encode
+    _call(f"mount {target}", _libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags),
+                                         encode(data)))
+
+
+def _unshare(user: bool) -> None:
+    uid, gid = os.geteuid(), os.getegid()
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | (CLONE_NEWUSER if user else 0)
+    _call("unshare", _libc.unshare(flags))
+    if user:  # be root inside the user namespace, the same user outside
+        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(text)
+
+
+def _locked_flags(path: str) -> int:
+    """The flags of the mount holding ``path`` that a user namespace may not drop."""
+    flag = os.statvfs(path).f_flag
+    return (flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC)) | (MS_RELATIME if flag & ST_RELATIME else 0)
+
+
+def _build_view(spec: JailSpec) -> None:
+    """Hide the grader's folders, show back what student code needs, read-only except the scratch."""
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    try:
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except JailError:
+        pass  # a container that masks /proc: other processes stay visible, nothing else changes
+    shown = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in (*spec.expose, spec.scratch)
+             if os.path.isdir(path)]
+    hidden = []
+    for path in sorted(spec.hide, key=len):  # a folder inside one already hidden is gone by now
+        if os.path.isdir(path) and not os.path.islink(path):
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+            hidden.append(path)
+    for path, handle in shown:
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/proc/self/fd/{handle}", path, None, MS_BIND | MS_REC)
+        if path != spec.scratch:
+            _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | _locked_flags(path))
+        os.close(handle)
+    for path in hidden:  # only the temporary folders stay writable (and small)
+        if path not in WRITABLE_HIDDEN and os.path.isdir(path):
+            _mount(None, path, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    for path in spec.hide_after:
+        if os.path.isdir(path):
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0555")
+
+
+def _give_scratch_to(uid: int, scratch: str) -> None:
+    for root, folders, files in os.walk(scratch):
+        for name in (*folders, *files):
+            os.lchown(os.path.join(root, name), uid, uid)
+    os.lchown(scratch, uid, uid)
+
+
+def _running_processes() -> int:
+    return sum(1 for entry in os.scandir("/proc") if entry.name.isdigit())
+
+
+def _apply_limits(limits: Limits, processes: int) -> None:
+    mib = 1024 * 1024
+    for name, value in ((resource.RLIMIT_CPU, limits.cpu_seconds), (resource.RLIMIT_DATA, limits.memory_mb * mib),
+                        (resource.RLIMIT_FSIZE, limits.file_mb * mib), (resource.RLIMIT_NPROC, processes),
+                        (resource.RLIMIT_NOFILE, limits.open_files), (resource.RLIMIT_CORE, 0)):
+        hard = resource.getrlimit(name)[1]
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(name, (value, hard if name == resource.RLIMIT_CPU else value))
+    os.nice(limits.nice)
+
+
+def _become(uid: int | None) -> None:
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    parent = os.getppid()
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # set after setuid, which clears it
+    if os.getppid() != parent:
+        os._exit(137)
+
+
+def _wait_and_exit(child: int) -> None:
+    """The parent outside the sandbox: pass on termination, then exit as the child did."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the interrupt reaches the child through the process group
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: os.kill(child, signal.SIGKILL))
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except InterruptedError:
+            continue
+    os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
+
+
+def enter_jail(spec: JailSpec) -> None:
+    """Enter the sandbox; returns in the sandboxed process (a forked child when isolated)."""
+    # the process count is per user: without a uid of its own, leave room for what this user runs
+    processes = spec.limits.processes + (_running_processes() if spec.uid is None else 0)
+    if spec.isolation == NAMESPACES:
+        _unshare(user=os.geteuid() != 0)
+        child = os.fork()
+        if child:
+            _wait_and_exit(child)
+        _build_view(spec)
+    if spec.uid is not None:
+        _give_scratch_to(spec.uid, spec.scratch)
+    _apply_limits(spec.limits, processes)
+    _become(spec.uid)
+    os.chdir(spec.workdir)
+    os.environ.clear()
+    os.environ.update(spec.env)
+
+
+def self_test() -> int:
+    """Exit 0 when this machine lets the grader build the namespaced sandbox."""
+    _unshare(user=os.geteuid() != 0)
+    child = os.fork()
+    if child:
+        _wait_and_exit(child)
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    """``SPEC.json -- COMMAND...``: enter the sandbox described by SPEC and exec COMMAND."""
+    if argv == ["--self-test"]:
+        return self_test()
+    if len(argv) < 3 or argv[1] != "--":
+        print("usage: python -m grader.jail SPEC.json -- COMMAND...", file=sys.stderr)
+        return 2
+    with open(argv[0], encoding="utf-8") as handle:
+        spec = JailSpec.from_json(handle.read())
+    passed_on = {name: os.environ[name] for name in KERNEL_VARIABLES if name in os.environ}
+    log = os.open(os.path.join(spec.scratch, "kernel.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(log, 1)  # what the kernel prints outside cells stays in its scratch, not on the grader's terminal
+    os.dup2(log, 2)
+    os.close(log)
+    enter_jail(spec)
+    os.execvpe(argv[2], argv[2:], {**spec.env, **passed_on})
+    return 127
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

