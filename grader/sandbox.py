@@ -10,6 +10,7 @@ import contextlib
 import functools
 import os
 import random
+import stat
 import subprocess
 import sys
 import warnings
@@ -109,6 +110,31 @@ def make_scratch(scratch: Path) -> Path:
     return scratch / "work"
 
 
+def _open_to_others(path: Path) -> bool:
+    mode = path.stat().st_mode
+    return bool(mode & stat.S_IROTH) and (not path.is_dir() or bool(mode & stat.S_IXOTH))
+
+
+@functools.cache
+def others_can_run(mode: str) -> bool:
+    """Whether another uid can run Python here: read the interpreter, the libraries and the grader package.
+
+    With namespaces the folders above them are the sandbox's own; without, they must be open too.
+    """
+    import torch
+
+    files = [Path(sys.executable).resolve(), Path(os.__file__).resolve(), Path(torch.__file__).resolve(),
+             Path(__file__).resolve()]
+    needed = {path for path in files} | {path.parent for path in files}
+    if mode == NO_ISOLATION:
+        needed |= {parent for path in files for parent in path.parents}
+    can = all(_open_to_others(path) for path in needed)
+    if not can:
+        warnings.warn("the Python environment is not readable by other users, so student code runs as the "
+                      "grader's own uid", RuntimeWarning, stacklevel=2)
+    return can
+
+
 def unused_uid(base: int) -> int:
     """A uid in ``base`` .. ``base + 99,999`` that no process runs as (so no earlier sandbox shares its limits)."""
     in_use = set()
@@ -130,7 +156,7 @@ def jail_spec(settings: Sandbox, scratch: Path, course: Path, threads: int) -> J
     shown = {str(Path(sys.prefix).resolve()), str(Path(sys.base_prefix).resolve()), str(package),
              *(str(Path(path).resolve()) for path in settings.expose)}
     mode = isolation_mode()
-    uid = unused_uid(settings.uid_base) if os.geteuid() == 0 else None
+    uid = unused_uid(settings.uid_base) if os.geteuid() == 0 and others_can_run(mode) else None
     return JailSpec(scratch=str(scratch.resolve()), workdir=str((scratch / "work").resolve()), isolation=mode,
                     uid=uid, limits=settings.limits(), hide=tuple(hidden), expose=tuple(sorted(shown, key=len)),
                     hide_after=tuple(str(path) for path in (*secret, *([data] if data else []))),
