@@ -13,9 +13,9 @@ c.Execute.timeout = 600
 # The grader's own settings (grader/settings.py). Grading parameters are injected into each
 # notebook's `parameters` cell by papermill; the reference clears the thresholds with margin.
 c.GraderSettings.parameters = {
-    "mnist_mlp": {"n_epochs": 30, "seed": 0, "dataset": "mnist5k", "batch_size": 20, "valid_size": 0.2},
+    "mnist_mlp": {"n_epochs": 15, "seed": 0, "dataset": "mnist5k", "batch_size": 20, "valid_size": 0.2},
 }
-c.GraderSettings.accuracy_thresholds = {"mnist5k": 0.90, "mnist": 0.97}
+c.GraderSettings.accuracy_thresholds = {"mnist5k": 0.85, "mnist": 0.97}
 c.GraderSettings.cell_timeout = 300
 c.GraderSettings.notebook_timeout = 900
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 import numpy as np
+from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell
 
@@ -30,6 +34,9 @@ from grader.sandbox import Sandbox, jail_spec, make_scratch
 from grader.sanitize import sanitize
 from grader.settings import GraderSettings
 from grader.watchdog import NotebookTimeout, ScratchFull
+
+if TYPE_CHECKING:
+    from grader.warm_kernel import KernelReserve
 
 ARTIFACT_DIR = "_grader_artifacts"
 KEPT_FILES = ("model.pt",)
@@ -120,8 +127,13 @@ def limit_status(executed: ExecutedNotebook) -> tuple[Status, str]:
     return Status.OK, ""
 
 
-def grade_submission(submission: Submission, context: GradingContext, out_dir: Path) -> SubmissionResult:
-    """Grade one submission; everything the grader keeps is written under ``out_dir``."""
+def grade_submission(submission: Submission, context: GradingContext, out_dir: Path,
+                     kernels: KernelReserve | None = None) -> SubmissionResult:
+    """Grade one submission; everything the grader keeps is written under ``out_dir``.
+
+    With ``kernels`` the notebook runs in the kernel started ahead for it, and the next one
+    starts as soon as this notebook has run.
+    """
     started = time.perf_counter()
     assignment, student = submission.assignment, submission.student
     points = grade_points(nbformat.read(source_notebook(context.course, assignment), as_version=4))
@@ -136,14 +148,16 @@ def grade_submission(submission: Submission, context: GradingContext, out_dir: P
         return zero_result(student, assignment, Status.INVALID_NOTEBOOK, reason, points,
                            time.perf_counter() - started)
     notebook.cells.append(export_cell(assignment))
-    with tempfile.TemporaryDirectory(prefix="grader-work-") as scratch:
-        run = sandbox_run(context, Path(scratch))
+    with sandbox_session(context, kernels) as (run, manager):
         try:
-            executed = run_notebook(notebook, submission, context, run, out_dir)
+            executed = run_notebook(notebook, submission, context, run, out_dir, manager)
         except (CellTimeoutError, DeadKernelError, NotebookTimeout, RuntimeError) as error:
             status, reason = execution_status(error)
             return zero_result(student, assignment, status, f"grading stopped: {reason}", points,
                                time.perf_counter() - started)
+        finally:
+            if kernels is not None:
+                kernels.start_next()
         try:
             artifacts = collect_artifacts(submission, context, run, out_dir)
         except (ArtifactError, ValueError, OSError) as error:
@@ -167,15 +181,30 @@ def sandbox_run(context: GradingContext, scratch: Path) -> SandboxRun:
                       cell_output_kb=box.cell_output_kb, notebook_output_kb=box.notebook_output_kb)
 
 
+@contextlib.contextmanager
+def sandbox_session(context: GradingContext, kernels: KernelReserve | None
+                    ) -> Iterator[tuple[SandboxRun, AsyncKernelManager | None]]:
+    """A submission's scratch folder and sandbox, with the kernel started ahead when there is one."""
+    if kernels is None:
+        with tempfile.TemporaryDirectory(prefix="grader-work-") as scratch:
+            yield sandbox_run(context, Path(scratch)), None
+        return
+    ready = kernels.take()
+    try:
+        yield ready.run, ready.manager
+    finally:
+        shutil.rmtree(ready.run.scratch, ignore_errors=True)
+
+
 def run_notebook(notebook: nbformat.NotebookNode, submission: Submission, context: GradingContext,
-                 run: SandboxRun, out_dir: Path) -> ExecutedNotebook:
+                 run: SandboxRun, out_dir: Path, manager: AsyncKernelManager | None = None) -> ExecutedNotebook:
     """Execute the sanitized notebook with papermill in the sandbox; keep the executed copy in ``out_dir``."""
     sanitized = run.scratch / f"{submission.assignment}.ipynb"
     nbformat.write(notebook, sanitized)
     return execute_notebook(sanitized, out_dir / f"{submission.assignment}.ipynb", Path(run.spec.workdir),
                             parameters=context.settings.parameters_for(submission.assignment),
                             timeout=context.settings.cell_timeout, notebook_timeout=context.settings.notebook_timeout,
-                            sandbox=run)
+                            sandbox=run, manager=manager)
 
 
 def fresh_folder(path: Path) -> Path:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib
 import itertools
 import multiprocessing
+import multiprocessing.util
 import os
 import warnings
 from collections.abc import Callable, Iterator
@@ -16,7 +18,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from grader.autograde import GradingContext, Submission, grade_submission, probe_inputs
+from grader.autograde import GradingContext, Submission, grade_submission, probe_inputs, sandbox_run
 from grader.checks.runner import warm_up_checks
 from grader.course import ASSIGNMENTS, grade_points, source_notebook
 from grader.feedback import write_feedback
@@ -32,6 +34,8 @@ from grader.results import (
 from grader.sandbox import Sandbox, check_isolation
 from grader.sanitize import ensure_student, gradebook_url, put_tools_on_path, record_source_cells
 from grader.settings import load_settings
+
+_kernels = None  # this grading process's KernelReserve, made by start_worker
 
 
 def find_submissions(course: Path, assignments: tuple[str, ...], student: str | None = None) -> Iterator[Submission]:
@@ -116,6 +120,20 @@ def start_worker(threads: int, assignments: tuple[str, ...], context: GradingCon
         importlib.import_module(f"grader.checks.test_{assignment}")
         probe_inputs(assignment, tuple(sorted(context.settings.check_parameters(assignment).items())))
     warm_up_checks()
+    global _kernels
+    from grader.warm_kernel import KernelReserve
+
+    _kernels = KernelReserve(functools.partial(sandbox_run, context))
+    _kernels.start_next()
+    multiprocessing.util.Finalize(_kernels, _kernels.close, exitpriority=10)  # runs when a pool worker exits
+
+
+def stop_worker() -> None:
+    """Stop the kernel a grading process started ahead (at the end of an in-process run)."""
+    global _kernels
+    if _kernels is not None:
+        _kernels.close()
+        _kernels = None
 
 
 def file_sha256(path: Path) -> str:
@@ -140,14 +158,15 @@ def finished_result(course: Path, submission: Submission) -> SubmissionResult | 
     return result if unchanged and result.status is not Status.GRADER_ERROR else None
 
 
-def _grade_in_worker(submission: Submission, context: GradingContext) -> SubmissionResult:
+def grade_in_worker(submission: Submission, context: GradingContext) -> SubmissionResult:
+    """Grade one submission in this grading process, with the kernel it started ahead."""
     out_dir = context.course / "autograded" / submission.student / submission.assignment
     out_dir.mkdir(parents=True, exist_ok=True)
     digest = file_sha256(submission.path)
     if not submission.path.is_file():
         result = missing_notebook_result(submission, context.course)
     else:
-        result = grade_submission(submission, context, out_dir)
+        result = grade_submission(submission, context, out_dir, _kernels)
     return dataclasses.replace(result, submission_sha256=digest)
 
 
@@ -158,23 +177,47 @@ def graded_results(submissions: list[Submission], context: GradingContext,
     assignments = tuple(sorted({submission.assignment for submission in submissions}))
     if workers <= 1:
         start_worker(threads, assignments, context)
-        yield from (_grade_in_worker(submission, context) for submission in submissions)
+        try:
+            yield from (grade_in_worker(submission, context) for submission in submissions)
+        finally:
+            stop_worker()
         return
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=spawn, initializer=start_worker,
                              initargs=(threads, assignments, context)) as pool:
-        futures = [pool.submit(_grade_in_worker, submission, context) for submission in submissions]
+        futures = [pool.submit(grade_in_worker, submission, context) for submission in submissions]
         for future in as_completed(futures):
             yield future.result()
 
 
+def fresh_results(submissions: list[Submission], context: GradingContext, workers: int,
+                  scheduler: str | None) -> Iterator[SubmissionResult]:
+    """Grade ``submissions``: here, in ``workers`` processes, or on the Dask cluster at ``scheduler``.
+
+    A submission without its notebook is answered here at once; there is nothing to run.
+    """
+    missing = [submission for submission in submissions if not submission.path.is_file()]
+    present = [submission for submission in submissions if submission.path.is_file()]
+    yield from (grade_in_worker(submission, context) for submission in missing)
+    if scheduler is None:
+        yield from graded_results(present, context, workers)
+    else:
+        from grader.cluster import graded_on_cluster
+
+        assignments = tuple(sorted({submission.assignment for submission in present}))
+        yield from graded_on_cluster(scheduler, present, context.course, assignments)
+
+
 def autograde_course(course: Path, assignments: tuple[str, ...] = ASSIGNMENTS, student: str | None = None,
                      on_result: Callable[[SubmissionResult], None] | None = None,
-                     workers: int = 1, timeout: float | None = None, force: bool = False) -> list[SubmissionResult]:
+                     workers: int = 1, timeout: float | None = None, force: bool = False,
+                     scheduler: str | None = None,
+                     on_start: Callable[[int], None] | None = None) -> list[SubmissionResult]:
     """Grade the course's submissions; only this process writes results, gradebook and grades.csv.
 
     A submission whose results.json was written for the same file (same SHA-256) is not graded
-    again unless ``force``: a run that was killed picks up where it stopped.
+    again unless ``force``: a run that was killed picks up where it stopped. ``scheduler`` is
+    a Dask scheduler's address (``tcp://host:port``); ``on_start`` learns how many results to expect.
     """
     context = prepare_context(course, assignments, timeout)
     sources = {a: nbformat.read(source_notebook(course, a), as_version=4) for a in assignments}
@@ -186,8 +229,10 @@ def autograde_course(course: Path, assignments: tuple[str, ...] = ASSIGNMENTS, s
             submissions.append(submission)
         else:
             finished.append(done)
+    if on_start is not None:
+        on_start(len(submissions) + len(finished))
     results = []
-    fresh = graded_results(submissions, context, workers)
+    fresh = fresh_results(submissions, context, workers, scheduler)
     for is_new, result in itertools.chain(((False, r) for r in finished), ((True, r) for r in fresh)):
         if is_new:
             write_results_json(course / "autograded" / result.student / result.assignment / "results.json", result)

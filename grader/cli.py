@@ -1,4 +1,4 @@
-"""The ``grader`` command line: ``release`` and ``reference`` (more subcommands to come)."""
+"""The ``grader`` command line: ``release``, ``reference`` and ``autograde``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from grader.cluster import ClusterError
 from grader.course import ASSIGNMENTS, CourseError, check_assignment, source_notebook
 from grader.data import DatasetError
 
@@ -49,23 +50,19 @@ def run_reference(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def print_result(result) -> None:
-    """One line per graded submission."""
-    print(f"{result.student:<20} {result.assignment:<16} {result.score:>6g} / {result.max_score:<4g} "
-          f"{result.status.value:<16} {result.execution_time:>6.1f}s", flush=True)
-
-
 def run_autograde(args: argparse.Namespace) -> int:
-    """Grade every submission under ``submitted/`` and print a score table."""
+    """Grade every submission under ``submitted/``: a line per result, a progress bar, a summary."""
     from grader.batch import autograde_course
+    from grader.progress import GradingProgress
 
-    print(f"{'student':<20} {'assignment':<16} {'score':>13} {'status':<16} {'time':>7}")
-    results = autograde_course(args.course, _assignments(args), args.student, on_result=print_result,
+    progress = GradingProgress()
+    results = autograde_course(args.course, _assignments(args), args.student, on_result=progress.add,
                                workers=args.workers or os.cpu_count() or 1, timeout=args.timeout,
-                               force=args.force)
+                               force=args.force, scheduler=args.scheduler, on_start=progress.start)
     if not results:
         print(f"no submissions under {args.course / 'submitted'}")
-    print(f"graded {len(results)} submission(s); grades.csv written to {args.course / 'grades.csv'}")
+    print(progress.summary())
+    print(f"grades.csv written to {args.course / 'grades.csv'}")
     return 0
 
 
@@ -87,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "autograde":
             command.add_argument("--student", help="only this student")
             command.add_argument("--workers", type=int, help="submissions graded at once (default: the cores)")
+            command.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                                 help="grade on this Dask cluster instead (workers need this project installed)")
             command.add_argument("--timeout", type=float, help="seconds one notebook may run")
             command.add_argument("--force", action="store_true", help="grade again what was already graded")
     return parser
@@ -102,6 +101,6 @@ def main(argv: list[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except (CourseError, DatasetError) as err:
+    except (CourseError, DatasetError, ClusterError) as err:
         print(f"grader: {err}", file=sys.stderr)
         return 2

@@ -127,6 +127,7 @@ def execute_notebook(
     keep_going: bool = True,
     notebook_timeout: float | None = None,
     sandbox: SandboxRun | None = None,
+    manager: AsyncKernelManager | None = None,
 ) -> ExecutedNotebook:
     """Run ``notebook`` with papermill in ``workdir``, writing the executed copy to ``output``.
 
@@ -135,12 +136,14 @@ def execute_notebook(
     ``timeout`` limits each cell (nbclient's ``CellTimeoutError``); ``notebook_timeout`` the
     whole run: the kernel is killed and :class:`NotebookTimeout` raised. With ``sandbox`` the
     kernel runs in the jail; :class:`ScratchFull` and :class:`KernelDied` say how it ended early.
+    ``manager`` is a kernel already started for this run (see :mod:`grader.warm_kernel`).
     """
     output.parent.mkdir(parents=True, exist_ok=True)
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    manager = AsyncKernelManager(kernel_name="python3") if sandbox is None else sandboxed_manager(
-        sandbox.spec, sandbox.scratch)
+    if manager is None:
+        manager = AsyncKernelManager(kernel_name="python3") if sandbox is None else sandboxed_manager(
+            sandbox.spec, sandbox.scratch)
     scratch = sandbox.scratch if sandbox else None
     with Watchdog(manager, notebook_timeout, scratch, sandbox.scratch_bytes if sandbox else 0) as watchdog:
         try:

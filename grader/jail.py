@@ -15,8 +15,10 @@ import ctypes
 import json
 import os
 import resource
+import select
 import signal
 import sys
+import threading
 from dataclasses import asdict, dataclass
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x10000000, 0x20000000, 0x40000000
@@ -172,11 +174,36 @@ def _become(uid: int | None) -> None:
         os._exit(137)
 
 
-def _wait_and_exit(child: int) -> None:
+def _watch_lifeline(lifeline: int, victim: int) -> None:
+    """SIGKILL ``victim`` (this process) once ``lifeline`` reads end-of-file: the grader is gone."""
+    def watch() -> None:
+        select.select([lifeline], [], [])
+        os.kill(victim, signal.SIGKILL)
+
+    threading.Thread(target=watch, daemon=True, name="grader-lifeline").start()
+
+
+def _wait_for_child_or_grader(child: int, lifeline: int) -> None:
+    """Block until ``child`` ends, killing it first if ``lifeline`` says the grader is gone.
+
+    This process unshared its PID namespace, so it may not start threads: it waits on a pidfd.
+    """
+    try:
+        pidfd = os.pidfd_open(child)
+    except OSError:
+        return
+    ready, _, _ = select.select([lifeline, pidfd], [], [])
+    if lifeline in ready and pidfd not in ready:
+        os.kill(child, signal.SIGKILL)
+
+
+def _wait_and_exit(child: int, lifeline: int | None = None) -> None:
     """The parent outside the sandbox: pass on termination, then exit as the child did."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the interrupt reaches the child through the process group
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: os.kill(child, signal.SIGKILL))
+    if lifeline is not None:
+        _wait_for_child_or_grader(child, lifeline)
     while True:
         try:
             _, status = os.waitpid(child, 0)
@@ -186,16 +213,24 @@ def _wait_and_exit(child: int) -> None:
     os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
 
 
-def enter_jail(spec: JailSpec) -> None:
-    """Enter the sandbox; returns in the sandboxed process (a forked child when isolated)."""
+def enter_jail(spec: JailSpec, lifeline: int | None = None) -> None:
+    """Enter the sandbox; returns in the sandboxed process (a forked child when isolated).
+
+    With ``lifeline``, a pipe end that reads end-of-file when the grader process is gone, the
+    sandboxed process is killed then (a process forked from a server outlives the grader otherwise).
+    """
     # the process count is per user: without a uid of its own, leave room for what this user runs
     processes = spec.limits.processes + (_running_processes() if spec.uid is None else 0)
     if spec.isolation == NAMESPACES:
         _unshare(user=os.geteuid() != 0)
         child = os.fork()
         if child:
-            _wait_and_exit(child)
+            _wait_and_exit(child, lifeline)
+        if lifeline is not None:
+            os.close(lifeline)
         _build_view(spec)
+    elif lifeline is not None:
+        _watch_lifeline(lifeline, os.getpid())
     if spec.uid is not None:
         _give_scratch_to(spec.uid, spec.scratch)
     _apply_limits(spec.limits, processes)

@@ -9,15 +9,19 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
+import uuid
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
-from traitlets import Int, Unicode
+from traitlets import Bool, DottedObjectName, Int, Type, Unicode
 
 from grader.jail import JailSpec
 
@@ -26,15 +30,69 @@ FLOOD_FACTOR = 2  # output past this many cell or notebook budgets interrupts th
 TRACEBACK_LINES = 60
 
 
+class QuickReadyClient(AsyncKernelClient):
+    """jupyter's async client, ready as soon as the kernel answers on shell and IOPub.
+
+    jupyter's own wait sleeps at least 0.2 s (and often 1.2 s) per kernel; this one returns
+    once a kernel_info reply and an IOPub message have arrived.
+    """
+
+    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (60.0 if timeout is None else timeout)
+        while time.monotonic() < deadline:
+            msg_id = self.kernel_info()
+            if await self._replied(msg_id, min(1.0, deadline - time.monotonic())):
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.05)  # IOPub subscribed: outputs will arrive
+                    return
+                except Empty:
+                    pass
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+        raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    wait_for_ready = _async_wait_for_ready  # jupyter's async client binds the base method by this name
+
+    async def _replied(self, msg_id: str, seconds: float) -> bool:
+        end = time.monotonic() + max(seconds, 0.0)
+        while (left := end - time.monotonic()) > 0:
+            try:
+                msg = await self.shell_channel.get_msg(timeout=left)
+            except Empty:
+                return False
+            if msg["msg_type"] == "kernel_info_reply" and msg["parent_header"].get("msg_id") == msg_id:
+                self._handle_kernel_info_reply(msg)
+                return True
+        return False
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel command goes through ``python -m grader.jail``."""
 
+    client_class = DottedObjectName("grader.kernel.QuickReadyClient")
+    client_factory = Type(klass=QuickReadyClient)
+
     jail_spec_file = Unicode("", help="the JailSpec JSON the kernel is started with").tag(config=True)
+    forked = Bool(True, help="fork the kernel from the warm server (False: start a new Python)").tag(config=True)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         """The kernelspec's command, prefixed by the jail that enters the sandbox."""
         command = super().format_kernel_cmd(extra_arguments)
         return [sys.executable, "-m", "grader.jail", self.jail_spec_file, "--", *command]
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+        """Start the kernel forked from the warm server rather than from a new Python."""
+        if self.provisioner is None and self.forked:
+            from grader.warm_kernel import ForkedKernelProvisioner
+
+            self.kernel_id = self.kernel_id or str(uuid.uuid4())
+            self.provisioner = ForkedKernelProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec,
+                                                       parent=self)
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_wait(self, pollinterval: float = 0.005) -> None:
+        """Wait for the kernel to end, polling every 5 ms rather than jupyter's 100 ms."""
+        await super()._async_wait(pollinterval=pollinterval)
 
 
 def sandboxed_manager(spec: JailSpec, scratch: Path) -> SandboxedKernelManager:
@@ -137,7 +195,13 @@ class CappedEngine(NBClientEngine):
         client = CappedNotebookClient(nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
                                       kernel_name=kernel_name, log_output=log_output, stdout_file=stdout_file,
                                       stderr_file=stderr_file, **kwargs)
-        return client.execute()
+        # papermill writes the whole notebook before and after every cell (0.5 s a notebook); the
+        # grader reads it once, at the end, which papermill still writes however the run ends
+        nb_man.save = lambda **_: None
+        try:
+            return client.execute()
+        finally:
+            del nb_man.save
 
 
 papermill_engines.register(ENGINE, CappedEngine)

@@ -12,14 +12,20 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import types
 from collections.abc import Iterator
 from pathlib import Path
 
 from grader.jail import JailSpec, enter_jail
 
-PRELOAD = ["numpy", "torch", "cv2", "matplotlib", "matplotlib.pyplot", "grader.jail", "grader.probe", "grader.probes"]
+# what kernels and probes import anyway; nothing that holds grading data (checks, held-out digits)
+PRELOAD = ["numpy", "torch", "torch.nn", "torch.utils.data", "torchvision", "cv2", "matplotlib",
+           "matplotlib.pyplot", "mlxtend", "tqdm", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
+           "matplotlib_inline.backend_inline", "grader.jail", "grader.probe", "grader.probes", "grader.data",
+           "grader.export", "grader.kernel_child"]
 _context = None
+_main_lock = threading.Lock()
 
 
 def probe_context() -> multiprocessing.context.BaseContext:
@@ -38,7 +44,7 @@ def _child(assignment: str, notebook: str, inputs: str, out: str, spec_json: str
     log = os.open(os.path.join(out, "probe.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    enter_jail(JailSpec.from_json(spec_json))
+    enter_jail(JailSpec.from_json(spec_json), lifeline=parent_sentinel())
     code = 1
     try:
         import torch
@@ -55,19 +61,26 @@ def _child(assignment: str, notebook: str, inputs: str, out: str, spec_json: str
         os._exit(code)  # the sandboxed process ends here, whatever the student's code left running
 
 
+def parent_sentinel() -> int | None:
+    """In a forked child: a pipe end that reads end-of-file once the grader process that asked for it is gone."""
+    parent = multiprocessing.parent_process()
+    return parent.sentinel if parent is not None else None
+
+
 @contextlib.contextmanager
-def _bare_main() -> Iterator[None]:
+def bare_main() -> Iterator[None]:
     """Hide ``__main__`` while a child starts, so it does not re-run the grader's main script.
 
     multiprocessing re-imports the parent's main module in every child (a script, pytest, or
     ``<stdin>``, which fails); the probe child needs nothing from it.
     """
-    real_main = sys.modules["__main__"]
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        sys.modules["__main__"] = real_main
+    with _main_lock:  # kernels start from another thread while probes start from this one
+        real_main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = real_main
 
 
 def run_probe_process(assignment: str, notebook: Path, inputs: Path, out: Path, spec: JailSpec,
@@ -80,7 +93,7 @@ def run_probe_process(assignment: str, notebook: Path, inputs: Path, out: Path, 
     out.mkdir(parents=True, exist_ok=True)
     process = probe_context().Process(
         target=_child, args=(assignment, str(notebook), str(inputs), str(out), spec.to_json(), threads))
-    with _bare_main():
+    with bare_main():
         process.start()
     process.join(timeout)
     if process.is_alive():

@@ -25,8 +25,12 @@ from nbgrader.preprocessors import (
     OverwriteCells,
     OverwriteKernelspec,
 )
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from traitlets.config import Config
 
+from grader.course import CourseError
 from grader.release import course_config, generate_assignment
 
 SANITIZERS = (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
@@ -41,9 +45,48 @@ def put_tools_on_path() -> None:
 
 
 def gradebook_url(course_root: Path) -> str:
-    """The gradebook's database URL: the course's setting, or ``gradebook.db`` in the course."""
+    """The gradebook's database URL (the course's setting, or ``gradebook.db`` in the course), checked."""
     config = course_config(course_root)
-    return CourseDirectory(config=config).db_url
+    db_url = CourseDirectory(config=config).db_url
+    check_gradebook(db_url)
+    return db_url
+
+
+def gradebook_dialect(db_url: str) -> URL:
+    """The parsed URL, once SQLAlchemy knows its database and can import its driver."""
+    try:
+        url = make_url(db_url)
+        dialect = url.get_dialect()
+    except (ArgumentError, ValueError) as error:
+        raise CourseError(f"the gradebook's db_url is not a database URL SQLAlchemy knows: {error}") from None
+    try:
+        dialect.import_dbapi()
+    except ImportError:
+        postgres = url.get_backend_name() == "postgresql"
+        hint = "; the grader ships psycopg2: write postgresql+psycopg2://..." if postgres else ""
+        raise CourseError(f"the gradebook {url.render_as_string(hide_password=True)} needs the driver "
+                          f"{url.get_driver_name()!r}, which is not installed{hint}") from None
+    return url
+
+
+def check_gradebook(db_url: str) -> None:
+    """Raise :class:`CourseError`, naming the cause, when the gradebook's database can't be opened.
+
+    SQLite needs no server (nbgrader creates the file); any other database is connected to once.
+    """
+    url = gradebook_dialect(db_url)
+    if url.get_backend_name() == "sqlite":
+        return
+    engine = create_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except SQLAlchemyError as error:
+        cause = str(getattr(error, "orig", None) or error).strip().splitlines()
+        raise CourseError(f"cannot open the gradebook {url.render_as_string(hide_password=True)}: "
+                          f"{cause[0] if cause else type(error).__name__}") from None
+    finally:
+        engine.dispose()
 
 
 def record_source_cells(course_root: Path, assignment: str) -> nbformat.NotebookNode:

@@ -53,7 +53,10 @@ class CheckCollector:
 
 
 def _pytest_arguments(target: Path) -> list[str]:
-    return [str(target), "-p", "no:cacheprovider", "-p", "no:nbval", "-p", "no:terminal",
+    # no plugin the checks don't use: the unraisable-exception plugin alone costs 0.2 s a run in gc.collect
+    unused = ("cacheprovider", "terminal", "unraisableexception", "threadexception", "faulthandler", "logging",
+              "warnings")
+    return [str(target), "--disable-plugin-autoload", *(f"-pno:{name}" for name in unused),
             "-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR), "-W", "ignore"]
 
 

@@ -1,0 +1,183 @@
+"""Grade on a Dask distributed cluster: the submissions travel with the tasks, results come back as data.
+
+Workers need only this project installed. Each task carries one submitted notebook (its bytes)
+and a reference to the course bundle (the source notebooks and ``nbgrader_config.py``,
+scattered once to every worker). A worker keeps a private copy of the course in a temporary
+folder, with a gradebook of its own that holds only the source cells; the coordinator alone
+writes the course's gradebook, results and feedback. A task returns plain data (the
+results.json text and the files grading kept), never a pickled student object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from grader.course import source_notebook
+from grader.results import SubmissionResult, read_results_json
+
+if TYPE_CHECKING:
+    from grader.autograde import GradingContext, Submission
+
+MAX_KEPT_BYTES = 256 * 1024 * 1024  # what one task may send back
+CONNECT_SECONDS = 10
+
+
+class ClusterError(RuntimeError):
+    """The Dask cluster cannot be used; ``address`` says which one."""
+
+    def __init__(self, address: str, reason: str) -> None:
+        super().__init__(f"cannot grade on the Dask cluster at {address}: {reason}")
+        self.address = address
+
+
+@dataclass(frozen=True)
+class CourseBundle:
+    """What a worker needs of the course: its configuration and its source notebooks."""
+
+    key: str  # a digest of the content, so a worker prepares each course once
+    config: str
+    sources: tuple[tuple[str, bytes], ...]  # (assignment, source notebook bytes)
+
+
+@dataclass(frozen=True)
+class RemoteResult:
+    """A submission graded on a worker: its results.json text and the files grading kept."""
+
+    student: str
+    assignment: str
+    results_json: str
+    files: tuple[tuple[str, bytes], ...]
+
+
+def course_bundle(course: Path, assignments: tuple[str, ...]) -> CourseBundle:
+    """The course's configuration and source notebooks, as a bundle for the workers."""
+    config_file = course / "nbgrader_config.py"
+    config = config_file.read_text(encoding="utf-8") if config_file.exists() else ""
+    sources = tuple((a, source_notebook(course, a).read_bytes()) for a in assignments)
+    digest = hashlib.sha256(config.encode())
+    for assignment, content in sources:
+        digest.update(assignment.encode() + content)
+    return CourseBundle(digest.hexdigest()[:16], config, sources)
+
+
+_courses: dict[str, GradingContext] = {}
+_grading = threading.Lock()  # one submission at a time per worker process, whatever its thread count
+
+
+def _prepared_course(bundle: CourseBundle, workers_here: int) -> GradingContext:
+    """The worker's private copy of the course, made and warmed up once per bundle."""
+    if bundle.key not in _courses:
+        from grader.batch import prepare_context, start_worker
+
+        root = Path(tempfile.mkdtemp(prefix=f"grader-course-{bundle.key}-"))
+        gradebook = root / "gradebook.db"
+        (root / "nbgrader_config.py").write_text(
+            f"{bundle.config}\n\nc.CourseDirectory.db_url = {f'sqlite:///{gradebook}'!r}\n", encoding="utf-8")
+        for assignment, content in bundle.sources:
+            (root / "source" / assignment).mkdir(parents=True)
+            (root / "source" / assignment / f"{assignment}.ipynb").write_bytes(content)
+        assignments = tuple(assignment for assignment, _ in bundle.sources)
+        context = prepare_context(root, assignments)
+        threads = max(1, (os.cpu_count() or 1) // max(workers_here, 1))
+        start_worker(threads, assignments, context)
+        _courses[bundle.key] = context
+    return _courses[bundle.key]
+
+
+def kept_files(folder: Path) -> tuple[tuple[str, bytes], ...]:
+    """The plain files grading wrote in ``folder`` (results.json aside), read without following links."""
+    from grader.artifacts import read_regular_file
+
+    files, total = [], 0
+    for path in sorted(folder.iterdir()):
+        content = read_regular_file(path) if path.name != "results.json" else None
+        if content is not None and total + len(content) <= MAX_KEPT_BYTES:
+            files.append((path.name, content))
+            total += len(content)
+    return tuple(files)
+
+
+def grade_remote(bundle: CourseBundle, student: str, assignment: str, notebook_name: str, notebook: bytes,
+                 hosts: dict[str, int]) -> RemoteResult:
+    """A Dask task: grade one submission on this worker and return its result as data.
+
+    ``hosts`` says how many worker processes each host runs, to size torch's threads here.
+    """
+    from distributed import get_worker
+
+    from grader.autograde import Submission
+    from grader.batch import grade_in_worker
+    from grader.results import write_results_json
+
+    if multiprocessing.current_process().daemon:
+        multiprocessing.current_process().daemon = False  # Dask's nanny starts daemonic workers; grading forks
+    with _grading:
+        context = _prepared_course(bundle, hosts.get(get_worker().address.rsplit(":", 1)[0], 1))
+        folder = context.course / "submitted" / student / assignment
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        (folder / notebook_name).write_bytes(notebook)
+        result = grade_in_worker(Submission(student, assignment, folder / notebook_name), context)
+        out_dir = context.course / "autograded" / student / assignment
+        write_results_json(out_dir / "results.json", result)
+        remote = RemoteResult(student, assignment, (out_dir / "results.json").read_text(encoding="utf-8"),
+                              kept_files(out_dir))
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return remote
+
+
+def store_remote_result(course: Path, remote: RemoteResult) -> SubmissionResult:
+    """Write a worker's files into ``autograded/`` and read its result back (validated)."""
+    out_dir = course / "autograded" / remote.student / remote.assignment
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, content in remote.files:
+        if "/" not in name and name not in ("", ".", ".."):
+            (out_dir / name).write_bytes(content)
+    staged = out_dir / ".results.remote.json"
+    staged.write_text(remote.results_json, encoding="utf-8")
+    try:
+        return read_results_json(staged, remote.student, remote.assignment)
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def workers_per_host(client: object) -> dict[str, int]:
+    """How many Dask worker processes each host runs (to size torch's threads there)."""
+    counts: dict[str, int] = {}
+    for address in client.scheduler_info()["workers"]:  # type: ignore[attr-defined]
+        host = address.rsplit(":", 1)[0]
+        counts[host] = counts.get(host, 0) + 1
+    return counts
+
+
+def graded_on_cluster(address: str, submissions: list[Submission], course: Path,
+                      assignments: tuple[str, ...]) -> Iterator[SubmissionResult]:
+    """Results in the order they finish, graded by the Dask cluster at ``address`` (notebooks that exist)."""
+    from distributed import Client, as_completed
+
+    if not submissions:
+        return
+    try:
+        client = Client(address, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise ClusterError(address, str(error) or type(error).__name__) from error
+    with client:
+        hosts = workers_per_host(client)
+        if not hosts:
+            raise ClusterError(address, "the scheduler has no workers")
+        bundle = client.scatter(course_bundle(course, assignments), broadcast=True)
+        futures = [client.submit(grade_remote, bundle, submission.student, submission.assignment,
+                                 submission.path.name, submission.path.read_bytes(), hosts, pure=False)
+                   for submission in submissions]
+        for future in as_completed(futures):
+            yield store_remote_result(course, future.result())

@@ -1,0 +1,145 @@
+"""Kernels forked from a warm server: torch and ipykernel already imported, each kernel still a fresh process.
+
+Starting ``python -m ipykernel_launcher`` and importing torch, OpenCV and matplotlib costs a
+few seconds of every notebook. The grader's forkserver (:mod:`grader.probe_launcher`) has
+them imported once; a kernel is a child forked from it, which enters the sandbox exactly as
+``python -m grader.jail`` would and then runs ipykernel's application. The child shares no
+state with other submissions: it is a new process with its own copy of the server's memory,
+and the server holds no grading data (no checks, no held-out digits).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.connect import KernelConnectionInfo
+from jupyter_client.provisioning import LocalProvisioner
+
+from grader.execute import SandboxRun
+from grader.jail import KERNEL_VARIABLES
+from grader.kernel import SandboxedKernelManager, sandboxed_manager
+from grader.kernel_child import run_kernel
+from grader.probe_launcher import bare_main, probe_context
+from grader.watchdog import stop_kernel
+
+START_TIMEOUT = 60  # seconds a kernel may take to start
+
+
+class ForkedProcess:
+    """The little of :class:`subprocess.Popen` that jupyter's provisioner uses, for a forked kernel."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, process: Any) -> None:
+        self._process = process
+        self.pid: int = process.pid
+
+    def poll(self) -> int | None:
+        """The exit code, or None while the kernel runs (negative: killed by that signal)."""
+        return self._process.exitcode
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """Wait for the kernel to end and return its exit code."""
+        self._process.join(timeout)
+        return self._process.exitcode
+
+    def send_signal(self, signum: int) -> None:
+        """Signal the kernel process."""
+        if self._process.exitcode is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        """SIGKILL the kernel process."""
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        """SIGTERM the kernel process."""
+        self.send_signal(signal.SIGTERM)
+
+
+class ForkedKernelProvisioner(LocalProvisioner):
+    """jupyter's local provisioner, starting the kernel as a child of the warm forkserver."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
+        """Fork the sandboxed kernel; ``cmd`` is ignored but for its connection file."""
+        manager = self.parent
+        spec_json = Path(manager.jail_spec_file).read_text(encoding="utf-8")
+        env = kwargs.get("env") or {}
+        passed_on = {name: env[name] for name in KERNEL_VARIABLES if name in env}
+        process = probe_context().Process(target=run_kernel,
+                                          args=(spec_json, manager.connection_file, passed_on))
+        with bare_main():
+            process.start()
+        self.process = ForkedProcess(process)
+        self.pid = self.pgid = process.pid  # the child starts its own session at once
+        self.cwd = kwargs.get("cwd")
+        return self.connection_info
+
+    async def wait(self) -> int | None:
+        """Wait for the kernel to end, polling every 5 ms (jupyter's own wait sleeps 100 ms between polls)."""
+        if self.process is None:
+            return 0
+        while (code := self.process.poll()) is None:
+            await asyncio.sleep(0.005)
+        self.process = None
+        return code
+
+
+@dataclass(frozen=True)
+class ReadyKernel:
+    """A sandboxed kernel started for the next submission: its scratch, its manager, its start."""
+
+    run: SandboxRun
+    manager: SandboxedKernelManager
+    started: concurrent.futures.Future
+
+
+class KernelReserve:
+    """Keeps one sandboxed kernel starting ahead, so that the next submission does not wait for it.
+
+    The next kernel starts (on a thread of its own) once the previous notebook has finished
+    executing, while the grader probes and checks that submission. Each kernel still serves
+    one submission only, in a new scratch folder.
+    """
+
+    def __init__(self, make_run: Callable[[Path], SandboxRun]) -> None:
+        self._make_run = make_run
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, daemon=True, name="grader-kernels").start()
+        self._ahead: ReadyKernel | None = None
+
+    def start_next(self) -> None:
+        """Start the kernel of the next submission now, unless one is already on its way."""
+        if self._ahead is None:
+            scratch = Path(tempfile.mkdtemp(prefix="grader-work-"))
+            run = self._make_run(scratch)
+            manager = sandboxed_manager(run.spec, scratch)
+            started = asyncio.run_coroutine_threadsafe(manager.start_kernel(), self._loop)
+            self._ahead = ReadyKernel(run, manager, started)
+
+    def take(self) -> ReadyKernel:
+        """The kernel started ahead (started now when there is none), once it runs."""
+        self.start_next()
+        ready, self._ahead = self._ahead, None
+        ready.started.result(timeout=START_TIMEOUT)
+        return ready
+
+    def close(self) -> None:
+        """Stop the kernel started ahead, if any, and remove its scratch folder."""
+        ready, self._ahead = self._ahead, None
+        if ready is not None:
+            with contextlib.suppress(Exception):
+                ready.started.result(timeout=START_TIMEOUT)
+            stop_kernel(ready.manager)
+            shutil.rmtree(ready.run.scratch, ignore_errors=True)

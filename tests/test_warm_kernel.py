@@ -1,0 +1,120 @@
+"""Kernels forked from the warm server: fast, fresh for every submission, and gone with their grader."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.sandbox import isolation_mode
+
+pytestmark = pytest.mark.skipif(isolation_mode() != "namespaces", reason="needs the namespaced sandbox")
+
+# A grading process that starts its kernel ahead, says which one, then waits to be killed.
+WORKER = textwrap.dedent('''
+    import sys, time
+    from pathlib import Path
+    import grader.batch as batch
+    course = Path(sys.argv[1])
+    context = batch.prepare_context(course, ("cnn_quiz",))
+    batch.start_worker(1, ("cnn_quiz",), context)
+    ready = batch._kernels.take()
+    print(ready.manager.provisioner.pid, ready.run.spec.uid, flush=True)
+    time.sleep(600)
+''')
+
+
+def processes_of(uid: int) -> list[int]:
+    """Pids of the processes that run as ``uid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    found.append(int(entry.name))
+            except FileNotFoundError:
+                continue
+    return found
+
+
+def servers_of(course: Path) -> list[int]:
+    """Pids of forkservers whose grading process ran in ``course`` (orphans once it is killed)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and b"forkserver" in (entry / "cmdline").read_bytes() and \
+                    (entry / "cwd").resolve() == course.resolve():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def small_course(repo: Path, root: Path) -> Path:
+    for folder in ("source", "release"):
+        shutil.copytree(repo / folder, root / folder)
+    shutil.copy(repo / "nbgrader_config.py", root / "nbgrader_config.py")
+    return root
+
+
+def test_a_kernel_started_ahead_dies_with_its_grading_process(repo: Path, tmp_path: Path) -> None:
+    course = small_course(repo, tmp_path / "course")
+    worker = subprocess.Popen([sys.executable, "-c", WORKER, str(course)], stdout=subprocess.PIPE, text=True,
+                              cwd=course, start_new_session=True, env={**os.environ, "PYTHONPATH": str(repo)})
+    try:
+        pid, uid = (int(word) for word in worker.stdout.readline().split())
+        deadline = time.monotonic() + 20
+        while not processes_of(uid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert processes_of(uid), "the kernel started ahead should be running as its sandbox uid"
+        os.kill(pid, 0)
+    finally:
+        worker.send_signal(signal.SIGKILL)  # no clean-up code runs in the grading process
+        worker.wait()
+    deadline = time.monotonic() + 10
+    while processes_of(uid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_of(uid) == [], "the sandboxed kernel outlived the grader that started it"
+    while servers_of(course) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert servers_of(course) == [], "the grader's forkserver outlived it"
+
+
+def test_each_submission_gets_a_fresh_kernel_that_starts_fast(repo: Path, tmp_path: Path) -> None:
+    import grader.batch as batch
+    from grader.batch import prepare_context, start_worker, stop_worker
+
+    course = small_course(repo, tmp_path / "course")
+    context = prepare_context(course, ("cnn_quiz",))
+    start_worker(1, ("cnn_quiz",), context)
+    try:
+        pids, scratches, waits = set(), set(), []
+        for _ in range(3):
+            started = time.perf_counter()
+            ready = batch._kernels.take()
+            client = ready.manager.client()
+            client.start_channels()
+            import asyncio
+
+            asyncio.run(client.wait_for_ready(timeout=30))
+            waits.append(time.perf_counter() - started)
+            pids.add(ready.manager.provisioner.pid)
+            scratches.add(ready.run.scratch)
+            client.stop_channels()
+            from grader.watchdog import stop_kernel
+
+            stop_kernel(ready.manager)
+            shutil.rmtree(ready.run.scratch, ignore_errors=True)
+            batch._kernels.start_next()
+            time.sleep(1.5)  # as if this submission were probed and checked meanwhile
+    finally:
+        stop_worker()
+    assert len(pids) == 3 and len(scratches) == 3
+    assert min(waits) < 0.5, f"a kernel started ahead should answer at once, waited {waits}"
