@@ -117,9 +117,10 @@ def start_worker(threads: int, assignments: tuple[str, ...], context: GradingCon
     probe_context()
     forkserver.ensure_running()
     for assignment in assignments:
-        importlib.import_module(f"grader.checks.test_{assignment}")
+        checks = importlib.import_module(f"grader.checks.test_{assignment}")
+        getattr(checks, "warm_up", lambda: None)()  # a check module's one-off costs, paid here
         probe_inputs(assignment, tuple(sorted(context.settings.check_parameters(assignment).items())))
-    warm_up_checks()
+    warm_up_checks(assignments)
     global _kernels
     from grader.warm_kernel import KernelReserve
 
