@@ -164,10 +164,21 @@ def grade_submission(submission: Submission, context: GradingContext, out_dir: P
             return zero_result(student, assignment, Status.ARTIFACT_INVALID, str(error), points,
                                time.perf_counter() - started)
     outcomes = run_checks(artifacts)
+    draw_figures(artifacts, out_dir)
     tests = tuple(scored(outcomes, grade_id, points[grade_id]) for grade_id in GRADE_IDS[assignment])
     status, reason = limit_status(executed)
     return SubmissionResult(student, assignment, status, time.perf_counter() - started,
                             " ".join(filter(None, [f"Graded {len(outcomes)} hidden checks.", reason])), tests)
+
+
+def draw_figures(artifacts: Artifacts, out_dir: Path) -> None:
+    """The feedback page's pictures; a picture that fails to draw never fails the grading."""
+    from grader.figures import write_figures
+
+    try:
+        write_figures(artifacts, out_dir)
+    except Exception as error:  # noqa: BLE001 - matplotlib on odd data: the page goes without it
+        (out_dir / "figures.log").write_text(f"{type(error).__name__}: {error}\n", encoding="utf-8")
 
 
 def sandbox_run(context: GradingContext, scratch: Path) -> SandboxRun:
@@ -185,11 +196,14 @@ def sandbox_run(context: GradingContext, scratch: Path) -> SandboxRun:
 def sandbox_session(context: GradingContext, kernels: KernelReserve | None
                     ) -> Iterator[tuple[SandboxRun, AsyncKernelManager | None]]:
     """A submission's scratch folder and sandbox, with the kernel started ahead when there is one."""
-    if kernels is None:
+    try:
+        ready = kernels.take() if kernels is not None else None
+    except Exception:  # noqa: BLE001 - the kernel started ahead failed: start one the plain way
+        ready = None
+    if ready is None:
         with tempfile.TemporaryDirectory(prefix="grader-work-") as scratch:
             yield sandbox_run(context, Path(scratch)), None
         return
-    ready = kernels.take()
     try:
         yield ready.run, ready.manager
     finally:

@@ -24,10 +24,11 @@ from grader.course import ASSIGNMENTS, grade_points, source_notebook
 from grader.feedback import write_feedback
 from grader.release import course_config
 from grader.results import (
+    GradesCsv,
     Status,
     SubmissionResult,
+    all_results,
     read_results_json,
-    write_grades_csv,
     write_results_json,
     zero_result,
 )
@@ -121,6 +122,9 @@ def start_worker(threads: int, assignments: tuple[str, ...], context: GradingCon
         getattr(checks, "warm_up", lambda: None)()  # a check module's one-off costs, paid here
         probe_inputs(assignment, tuple(sorted(context.settings.check_parameters(assignment).items())))
     warm_up_checks(assignments)
+    from grader.figures import warm_up as warm_up_figures
+
+    warm_up_figures()
     global _kernels
     from grader.warm_kernel import KernelReserve
 
@@ -214,7 +218,7 @@ def autograde_course(course: Path, assignments: tuple[str, ...] = ASSIGNMENTS, s
                      workers: int = 1, timeout: float | None = None, force: bool = False,
                      scheduler: str | None = None,
                      on_start: Callable[[int], None] | None = None) -> list[SubmissionResult]:
-    """Grade the course's submissions; only this process writes results, gradebook and grades.csv.
+    """Grade the course's submissions; only this process writes results, gradebook and grades.csv, as they come.
 
     A submission whose results.json was written for the same file (same SHA-256) is not graded
     again unless ``force``: a run that was killed picks up where it stopped. ``scheduler`` is
@@ -233,6 +237,7 @@ def autograde_course(course: Path, assignments: tuple[str, ...] = ASSIGNMENTS, s
     if on_start is not None:
         on_start(len(submissions) + len(finished))
     results = []
+    grades = GradesCsv(course / "grades.csv", all_results(course))
     fresh = fresh_results(submissions, context, workers, scheduler)
     for is_new, result in itertools.chain(((False, r) for r in finished), ((True, r) for r in fresh)):
         if is_new:
@@ -240,17 +245,8 @@ def autograde_course(course: Path, assignments: tuple[str, ...] = ASSIGNMENTS, s
         record_in_gradebook(context.db_url, result, sources[result.assignment])
         write_feedback(course, result)
         results.append(result)
+        grades.add(result)
         if on_result is not None:
             on_result(result)
-    write_grades_csv(course / "grades.csv", all_results(course))
-    return results
-
-
-def all_results(course: Path) -> list[SubmissionResult]:
-    """Every results.json under ``autograded/``, for the course's grades.csv."""
-    results = []
-    for path in sorted((course / "autograded").glob("*/*/results.json")):
-        student, assignment = path.parent.parent.name, path.parent.name
-        if assignment in ASSIGNMENTS:
-            results.append(read_results_json(path, student, assignment))
+    grades.close()
     return results

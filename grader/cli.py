@@ -1,4 +1,4 @@
-"""The ``grader`` command line: ``release``, ``reference`` and ``autograde``."""
+"""The ``grader`` command line: ``release``, ``reference``, ``autograde`` and ``report``."""
 
 from __future__ import annotations
 
@@ -66,6 +66,38 @@ def run_autograde(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_report(args: argparse.Namespace) -> int:
+    """Write the class report, grades.csv and nbgrader's own CSV export from what was graded."""
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins.export import CsvExportPlugin
+
+    from grader.report import write_class_report
+    from grader.results import all_results, write_grades_csv
+    from grader.sanitize import gradebook_url, put_tools_on_path
+
+    results = all_results(args.course)
+    report = write_class_report(args.course, results)
+    write_grades_csv(args.course / "grades.csv", results)
+    put_tools_on_path()
+    exported = args.course / "report" / "nbgrader_grades.csv"
+    with Gradebook(gradebook_url(args.course)) as gradebook:
+        CsvExportPlugin(to=str(exported)).export(gradebook)
+    print(f"{len(results)} graded notebook(s)")
+    for label, path in (("class report", report), ("grades.csv", args.course / "grades.csv"),
+                        ("nbgrader export", exported)):
+        print(f"{label:<16} {path}")
+    return 0
+
+
+def run_kit(args: argparse.Namespace) -> int:
+    """Build the student kit: release notebooks, the self-check and the student digits."""
+    from grader.kit import build_kit
+
+    out = build_kit(args.course, (args.out or args.course / "student-kit").resolve())
+    print(f"student kit written to {out}; students run: python -m grader check release/<id>/<id>.ipynb")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="grader", description=__doc__)
@@ -74,11 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
         ("release", run_release, "regenerate release/ from source/ with nbgrader"),
         ("reference", run_reference, "execute the instructor notebooks and print their test points"),
         ("autograde", run_autograde, "grade submitted/ with the hidden checks"),
+        ("report", run_report, "write report/index.html, grades.csv and nbgrader's CSV export"),
+        ("kit", run_kit, "build the student kit: release notebooks and what `grader check` needs"),
     ):
         command = commands.add_parser(name, help=help_text)
         command.add_argument("--course", type=Path, default=Path("."), help="course folder (default: .)")
         command.add_argument("--assignment", help="only this assignment")
         command.set_defaults(handler=handler)
+        if name == "kit":
+            command.add_argument("--out", type=Path, help="where to write it (default: COURSE/student-kit)")
         if name == "reference":
             command.add_argument("--timeout", type=float, default=600, help="seconds per cell")
         if name == "autograde":
@@ -93,7 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``grader`` console script and of ``python -m grader``."""
-    args = build_parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["check"]:  # a student's command: no course folder needed
+        from grader.selfcheck import main as check
+
+        return check(arguments[1:])
+    args = build_parser().parse_args(arguments)
     args.course = args.course.resolve()
     if not (args.course / "source").is_dir():
         print(f"grader: {args.course} has no source/ folder; pass --course", file=sys.stderr)

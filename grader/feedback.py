@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 from pathlib import Path
 
@@ -13,6 +14,8 @@ h1 { font-size: 1.4rem; } table { border-collapse: collapse; width: 100%; }
 td, th { border-bottom: 1px solid #ddd; padding: .4rem .6rem; text-align: left; vertical-align: top; }
 .pass { color: #1a7f37; } .fail { color: #b42318; } .score { white-space: nowrap; font-weight: 600; }
 pre { white-space: pre-wrap; margin: 0; font-family: inherit; }
+figure { margin: 1.2rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { color: #555; font-size: .9rem; }
 """
 
 
@@ -24,8 +27,17 @@ def _message_html(output: str) -> str:
     return "\n".join(lines)
 
 
-def feedback_html(result: SubmissionResult) -> str:
-    """A self-contained HTML page: per grade id, the score and what the checks found."""
+def _figures_html(figures: list[tuple[str, bytes]]) -> str:
+    if not figures:
+        return ""
+    items = "\n".join(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,'
+                      f'{base64.b64encode(png).decode("ascii")}"><figcaption>{html.escape(caption)}</figcaption></figure>'
+                      for caption, png in figures)
+    return f"<h2>Pictures</h2>\n{items}"
+
+
+def feedback_html(result: SubmissionResult, figures: list[tuple[str, bytes]] | None = None) -> str:
+    """A self-contained HTML page: per grade id, the score and what the checks found, then the pictures."""
     rows = "\n".join(
         f"<tr><td><code>{html.escape(test.grade_id)}</code></td>"
         f'<td class="score">{test.score:g} / {test.max_score:g}</td><td>{_message_html(test.output)}</td></tr>'
@@ -41,12 +53,17 @@ def feedback_html(result: SubmissionResult) -> str:
 <table><thead><tr><th>part</th><th>score</th><th>what the grader checked</th></tr></thead>
 <tbody>
 {rows}
-</tbody></table></body></html>
+</tbody></table>
+{_figures_html(figures or [])}
+</body></html>
 """
 
 
 def write_feedback(course: Path, result: SubmissionResult) -> Path:
     """Write ``feedback/<student>/<assignment>/<assignment>.html``."""
+    from grader.figures import read_figures
+
     path = course / "feedback" / result.student / result.assignment / f"{result.assignment}.html"
-    write_atomically(path, feedback_html(result))
+    figures = read_figures(course / "autograded" / result.student / result.assignment)
+    write_atomically(path, feedback_html(result, figures))
     return path

@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -128,3 +129,34 @@ def write_grades_csv(path: Path, results: list[SubmissionResult]) -> None:
         writer.writerows(rows)
         buffer.seek(0)
         write_atomically(path, buffer.read())
+
+
+def all_results(course: Path) -> list[SubmissionResult]:
+    """Every results.json under ``autograded/``, for the course's grades.csv."""
+    results = []
+    for path in sorted((course / "autograded").glob("*/*/results.json")):
+        student, assignment = path.parent.parent.name, path.parent.name
+        if assignment in ASSIGNMENTS:
+            results.append(read_results_json(path, student, assignment))
+    return results
+
+
+class GradesCsv:
+    """``grades.csv`` kept current during a run: rewritten at most every ``every`` seconds, and on :meth:`close`."""
+
+    def __init__(self, path: Path, results: list[SubmissionResult], every: float = 5.0) -> None:
+        self.path = path
+        self.every = every
+        self._rows = {(result.student, result.assignment): result for result in results}
+        self._written = time.monotonic()
+
+    def add(self, result: SubmissionResult) -> None:
+        """Record a result; the file follows when it was last written ``every`` seconds ago."""
+        self._rows[(result.student, result.assignment)] = result
+        if time.monotonic() - self._written >= self.every:
+            self.close()
+
+    def close(self) -> None:
+        """Write the file now."""
+        write_grades_csv(self.path, list(self._rows.values()))
+        self._written = time.monotonic()

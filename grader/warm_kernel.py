@@ -132,7 +132,12 @@ class KernelReserve:
         """The kernel started ahead (started now when there is none), once it runs."""
         self.start_next()
         ready, self._ahead = self._ahead, None
-        ready.started.result(timeout=START_TIMEOUT)
+        try:
+            ready.started.result(timeout=START_TIMEOUT)
+        except BaseException:
+            stop_kernel(ready.manager)
+            shutil.rmtree(ready.run.scratch, ignore_errors=True)
+            raise
         return ready
 
     def close(self) -> None:

@@ -123,3 +123,21 @@ def test_executed_notebook_and_checkpoint_are_kept(graded_course: Path) -> None:
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and "n_epochs = 12" in injected[0].source
     assert (folder / "model.pt").stat().st_size > 1000
+
+
+FIGURES = {"mnist_mlp": 2, "custom_filters": 1, "conv_layers": 1, "cnn_quiz": 0}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_pages_show_the_pictures_the_grader_drew(graded_course: Path, assignment: str) -> None:
+    import base64
+    import re
+
+    def images(student: str) -> list[bytes]:
+        page = (graded_course / "feedback" / student / assignment / f"{assignment}.html").read_text()
+        return [base64.b64decode(data) for data in re.findall(r'src="data:image/png;base64,([^"]+)"', page)]
+
+    reference = images(f"correct-reference-{assignment}")
+    assert len(reference) == FIGURES[assignment]
+    assert all(png.startswith(b"\x89PNG") and len(png) > 5_000 for png in reference)
+    assert images(UNTOUCHED) == []  # nothing to draw from a notebook that defines nothing

@@ -1,0 +1,87 @@
+"""The student kit holds no hidden check, no solution and no held-out digit, and `grader check` works from it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from grader.data import heldout_digits, student_digits
+from grader.kit import build_kit
+from tests.submissions import Variant, build
+
+SECRETS = (b"BEGIN SOLUTION", b"END SOLUTION", b"BEGIN HIDDEN TESTS", b"heldout_labels", b"@grade(")
+
+
+@pytest.fixture(scope="module")
+def kit(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_kit(repo, tmp_path_factory.mktemp("kit") / "student-kit")
+
+
+def kit_python(kit: Path, *arguments: str) -> subprocess.CompletedProcess:
+    """Python in the kit folder with only the kit's `grader` importable first."""
+    env = {**os.environ, "PYTHONPATH": str(kit)}
+    env.pop("CNN_LESSON_POOL", None)
+    return subprocess.run([sys.executable, *arguments], cwd=kit, env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_the_kit_has_the_notebooks_and_nothing_of_the_grader_s_secrets(kit: Path) -> None:
+    files = [path for path in kit.rglob("*") if path.is_file()]
+    names = {path.relative_to(kit).as_posix() for path in files}
+    assert {f"release/{a}/{a}.ipynb" for a in ("mnist_mlp", "custom_filters", "conv_layers", "cnn_quiz")} <= names
+    assert not any(part in ("checks", "probes", "source", "submitted", "autograded") for name in names
+                   for part in name.split("/"))
+    assert not {"grader/autograde.py", "grader/probe.py", "grader/artifacts.py", "grader/batch.py"} & names
+    for path in files:
+        content = path.read_bytes()
+        assert not [secret for secret in SECRETS if secret in content], path
+
+
+def image_digests(images: np.ndarray) -> set[str]:
+    return {hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest() for image in images}
+
+
+def test_the_kit_holds_the_student_digits_and_no_held_out_one(kit: Path) -> None:
+    heldout = image_digests(heldout_digits().images)
+    train, test = student_digits()
+    kit_images = []
+    for path in kit.rglob("*.npz"):
+        with np.load(path, allow_pickle=False) as arrays:
+            kit_images += [arrays[name] for name in arrays.files if arrays[name].ndim == 3]
+    found = set().union(*(image_digests(images) for images in kit_images))
+    assert found == image_digests(train.images) | image_digests(test.images)
+    assert not found & heldout
+
+
+def test_the_kit_imports_its_own_grader(kit: Path) -> None:
+    run = kit_python(kit, "-c", "import grader; print(grader.__file__)")
+    assert run.stdout.strip() == str(kit / "grader" / "__init__.py")
+
+
+def test_check_says_which_part_is_unfinished_and_fails(kit: Path) -> None:
+    run = kit_python(kit, "-m", "grader", "check", "release/cnn_quiz/cnn_quiz.ipynb")
+    assert run.returncode == 1, run.stderr
+    lines = run.stdout.splitlines()
+    assert any(line.startswith("FAIL") and "not written yet: your `conv_output_size` cell" in line for line in lines)
+    assert "visible test(s) fail: 0 of" in run.stdout
+
+
+def test_check_passes_a_finished_notebook(repo: Path, kit: Path) -> None:
+    notebook = build(repo, Variant("reference", "cnn_quiz"))
+    nbformat.write(notebook, kit / "release" / "cnn_quiz" / "mine.ipynb")
+    run = kit_python(kit, "-m", "grader", "check", "release/cnn_quiz/mine.ipynb")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "all visible tests pass" in run.stdout and "FAIL" not in run.stdout
+
+
+def test_check_refuses_what_is_not_a_notebook(kit: Path) -> None:
+    (kit / "notes.ipynb").write_text("not json")
+    run = kit_python(kit, "-m", "grader", "check", "notes.ipynb")
+    assert run.returncode == 2 and "not a readable notebook" in run.stderr and "Traceback" not in run.stderr
