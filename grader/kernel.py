@@ -21,7 +21,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
-from traitlets import Bool, DottedObjectName, Int, Type, Unicode
+from traitlets import Bool, Int, Type, Unicode
 
 from grader.jail import JailSpec
 
@@ -69,8 +69,7 @@ class QuickReadyClient(AsyncKernelClient):
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel command goes through ``python -m grader.jail``."""
 
-    client_class = DottedObjectName("grader.kernel.QuickReadyClient")
-    client_factory = Type(klass=QuickReadyClient)
+    client_factory = Type(klass=QuickReadyClient)  # jupyter's default is a class, so client_class alone won't do
 
     jail_spec_file = Unicode("", help="the JailSpec JSON the kernel is started with").tag(config=True)
     forked = Bool(True, help="fork the kernel from the warm server (False: start a new Python)").tag(config=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from grader.sandbox import isolation_mode
+from grader.watchdog import stop_kernel
 
 pytestmark = pytest.mark.skipif(isolation_mode() != "namespaces", reason="needs the namespaced sandbox")
 
@@ -101,15 +103,11 @@ def test_each_submission_gets_a_fresh_kernel_that_starts_fast(repo: Path, tmp_pa
             ready = batch._kernels.take()
             client = ready.manager.client()
             client.start_channels()
-            import asyncio
-
             asyncio.run(client.wait_for_ready(timeout=30))
             waits.append(time.perf_counter() - started)
             pids.add(ready.manager.provisioner.pid)
             scratches.add(ready.run.scratch)
             client.stop_channels()
-            from grader.watchdog import stop_kernel
-
             stop_kernel(ready.manager)
             shutil.rmtree(ready.run.scratch, ignore_errors=True)
             batch._kernels.start_next()
