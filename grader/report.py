@@ -42,6 +42,7 @@ def score_chart_png(results: list[SubmissionResult]) -> bytes:
         axis.set_title(assignment, fontsize=10)
         axis.set_xlabel("score (% of points)", fontsize=8)
         axis.set_xlim(0, 100)
+        axis.yaxis.get_major_locator().set_params(integer=True)  # counts of submissions
     axes[0][0].set_ylabel("submissions", fontsize=8)
     figure.tight_layout()
     buffer = io.BytesIO()
