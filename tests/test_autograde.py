@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -12,45 +11,8 @@ import pytest
 
 from grader.batch import autograde_course
 from grader.course import ASSIGNMENTS, GRADE_IDS
-from tests.submissions import QUICK, VARIANTS, Variant, build
-
-# Fewer epochs than the course's own grading settings keep this suite fast; the threshold
-# follows (the reference reaches about 0.88 after 12 epochs).
-TEST_SETTINGS = '''
-c.GraderSettings.parameters = {"mnist_mlp": {"n_epochs": 12, "seed": 0, "dataset": "mnist5k"}}
-c.GraderSettings.accuracy_thresholds = {"mnist5k": 0.85, "mnist": 0.97}
-'''
-UNTOUCHED = "untouched-release"
-
-
-def make_course(repo: Path, root: Path, variants: list[Variant], untouched: bool) -> Path:
-    """A course folder with the repo's notebooks and one submitted/ folder per example."""
-    course = root / "course"
-    for folder in ("source", "release"):
-        shutil.copytree(repo / folder, course / folder)
-    config = (repo / "nbgrader_config.py").read_text() + TEST_SETTINGS
-    (course / "nbgrader_config.py").write_text(config)
-    for variant in variants:
-        target = course / "submitted" / variant.name / variant.assignment / f"{variant.assignment}.ipynb"
-        target.parent.mkdir(parents=True)
-        nbformat.write(build(course, variant), target)
-    for assignment in ASSIGNMENTS if untouched else ():
-        target = course / "submitted" / UNTOUCHED / assignment / f"{assignment}.ipynb"
-        target.parent.mkdir(parents=True)
-        shutil.copy(repo / "release" / assignment / f"{assignment}.ipynb", target)
-    return course
-
-
-QUICK_VARIANTS = [variant for variant in VARIANTS if variant.name in QUICK]
-SLOW_VARIANTS = [variant for variant in VARIANTS if variant.name not in QUICK]
-
-
-@pytest.fixture(scope="session")
-def graded_course(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default tier's class: references, a few mistakes, the untouched release."""
-    course = make_course(repo, tmp_path_factory.mktemp("class"), QUICK_VARIANTS, untouched=True)
-    autograde_course(course, workers=2)
-    return course
+from tests.graded_class import FIGURES, QUICK_VARIANTS, SLOW_VARIANTS, UNTOUCHED, make_course
+from tests.submissions import Variant
 
 
 @pytest.fixture(scope="session")
@@ -123,9 +85,6 @@ def test_executed_notebook_and_checkpoint_are_kept(graded_course: Path) -> None:
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and "n_epochs = 12" in injected[0].source
     assert (folder / "model.pt").stat().st_size > 1000
-
-
-FIGURES = {"mnist_mlp": 2, "custom_filters": 1, "conv_layers": 1, "cnn_quiz": 0}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
