@@ -22,7 +22,7 @@ from nbformat.v4 import new_code_cell
 from grader.artifacts import ArtifactError, Artifacts, load_json, load_npz, load_probes, read_regular_file
 from grader.checks.registry import CheckOutcome
 from grader.checks.runner import run_checks
-from grader.course import EXPORTED_NAMES, GRADE_IDS, grade_points, source_notebook
+from grader.course import EXPORTED_NAMES, GRADE_IDS
 from grader.data import write_student_pool
 from grader.execute import ExecutedNotebook, KernelDied, SandboxRun, execute_notebook
 from grader.ingest import InvalidNotebook, read_notebook
@@ -33,6 +33,7 @@ from grader.results import GradeResult, Status, SubmissionResult, zero_result
 from grader.sandbox import Sandbox, jail_spec, make_scratch
 from grader.sanitize import sanitize
 from grader.settings import GraderSettings
+from grader.source_cells import NotebookCells
 from grader.watchdog import NotebookTimeout, ScratchFull
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ class GradingContext:
     db_url: str
     skeletons: dict[str, nbformat.NotebookNode]  # the student version of each source notebook
     sandbox: Sandbox
+    source_cells: dict[str, NotebookCells]  # each source notebook's cells, as the gradebook holds them
+    points: dict[str, dict[str, float]]  # each assignment's points per grade id
 
 
 def export_cell(assignment: str) -> nbformat.NotebookNode:
@@ -136,10 +139,11 @@ def grade_submission(submission: Submission, context: GradingContext, out_dir: P
     """
     started = time.perf_counter()
     assignment, student = submission.assignment, submission.student
-    points = grade_points(nbformat.read(source_notebook(context.course, assignment), as_version=4))
+    points = context.points[assignment]
     try:
         submitted = read_notebook(submission.path, int(context.settings.max_notebook_bytes))
-        notebook = sanitize(rebuild(context.skeletons[assignment], submitted), assignment, student, context.db_url)
+        notebook = sanitize(rebuild(context.skeletons[assignment], submitted), assignment, student, context.db_url,
+                            context.source_cells[assignment])
     except InvalidNotebook as error:
         return zero_result(student, assignment, Status.INVALID_NOTEBOOK, error.reason, points,
                            time.perf_counter() - started)

@@ -35,6 +35,7 @@ from grader.results import (
 from grader.sandbox import Sandbox, check_isolation
 from grader.sanitize import ensure_student, gradebook_url, put_tools_on_path, record_source_cells
 from grader.settings import load_settings
+from grader.source_cells import read_notebook_cells
 
 _kernels = None  # this grading process's KernelReserve, made by start_worker
 
@@ -91,7 +92,7 @@ def record_in_gradebook(db_url: str, result: SubmissionResult, source: nbformat.
 
 
 def prepare_context(course: Path, assignments: tuple[str, ...], timeout: float | None = None) -> GradingContext:
-    """Settings and gradebook ready for grading: the source cells recorded by nbgrader."""
+    """Settings and gradebook ready for grading: the source cells recorded by nbgrader, then read back once."""
     put_tools_on_path()
     db_url = gradebook_url(course)
     skeletons = {assignment: record_source_cells(course, assignment) for assignment in assignments}
@@ -100,7 +101,11 @@ def prepare_context(course: Path, assignments: tuple[str, ...], timeout: float |
         settings.notebook_timeout = float(timeout)
     sandbox = Sandbox(config=course_config(course))
     check_isolation(sandbox)
-    return GradingContext(course=course, settings=settings, db_url=db_url, skeletons=skeletons, sandbox=sandbox)
+    points = {assignment: grade_points(nbformat.read(source_notebook(course, assignment), as_version=4))
+              for assignment in assignments}
+    source_cells = {assignment: read_notebook_cells(db_url, assignment) for assignment in assignments}
+    return GradingContext(course=course, settings=settings, db_url=db_url, skeletons=skeletons, sandbox=sandbox,
+                          source_cells=source_cells, points=points)
 
 
 def start_worker(threads: int, assignments: tuple[str, ...], context: GradingContext) -> None:

@@ -21,40 +21,36 @@ FIGURE_PREFIX = "figure-"
 Figure = tuple[str, str, bytes]  # (name, caption, PNG)
 
 
+def _figure(width: float, height: float):  # noqa: ANN202 - matplotlib's Figure
+    """A matplotlib figure drawn by Agg, without pyplot's figure manager."""
+    from matplotlib.figure import Figure as MatplotlibFigure
+
+    return MatplotlibFigure(figsize=(width, height))
+
+
 def _png(figure: object) -> bytes:
-    import matplotlib.pyplot as plt
-
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80)  # type: ignore[attr-defined]
-    plt.close(figure)  # type: ignore[arg-type]
+    figure.savefig(buffer, format="png", dpi=80, pil_kwargs={"compress_level": 3})  # type: ignore[attr-defined]
     return buffer.getvalue()
-
-
-def _pyplot():  # noqa: ANN202 - matplotlib's module
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def warm_up() -> None:
     """Import matplotlib and draw once, so that a submission's first picture costs no more than the next."""
-    plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(1, 1))
+    figure = _figure(1, 1)
+    axis = figure.add_axes((0.1, 0.1, 0.8, 0.8))
     axis.imshow(np.zeros((2, 2)), cmap="gray")
     axis.plot([0, 1], [0, 1])
+    axis.set_title("warm-up")
     _png(figure)
 
 
 def learning_curves(artifacts: Artifacts) -> Figure:
     """Training and validation loss per epoch, the saved epoch marked."""
-    plt = _pyplot()
     train, valid = artifacts.array("train_losses", ndim=1), artifacts.array("valid_losses", ndim=1)
     if not len(train):
         raise ValueError("no epoch recorded")
-    figure, axis = plt.subplots(figsize=(5, 3))
+    figure = _figure(5, 3)
+    axis = figure.add_axes((0.13, 0.16, 0.83, 0.8))
     axis.plot(range(1, len(train) + 1), train, label="training")
     axis.plot(range(1, len(valid) + 1), valid, label="validation")
     if len(valid):
@@ -63,66 +59,111 @@ def learning_curves(artifacts: Artifacts) -> Figure:
     axis.set_xlabel("epoch")
     axis.set_ylabel("loss")
     axis.legend()
-    figure.tight_layout()
     return "learning-curves", "Your learning curves: loss per epoch", _png(figure)
 
 
+def worst_confusions(matrix: np.ndarray, count: int = 3) -> list[tuple[int, int, int]]:
+    """(true digit, predicted digit, times) of the largest off-diagonal cells, largest first."""
+    off_diagonal = matrix * (1 - np.eye(len(matrix), dtype=matrix.dtype))
+    order = np.argsort(off_diagonal, axis=None)[::-1][:count]
+    cells = [(*np.unravel_index(index, matrix.shape), ) for index in order]
+    return [(int(true), int(predicted), int(matrix[true, predicted])) for true, predicted in cells
+            if matrix[true, predicted] > 0]
+
+
 def confusion_matrix(artifacts: Artifacts) -> Figure:
-    """The saved model's confusion matrix on the grader's held-out digits."""
-    plt = _pyplot()
+    """The saved model's confusion matrix on the grader's held-out digits, each row's share right on its label."""
     scores, labels = artifacts.probe("mlp_train").arrays["heldout"], artifacts.inputs["heldout_labels"]
     predicted = np.asarray(scores).argmax(axis=1)
     matrix = np.zeros((10, 10), dtype=int)
     np.add.at(matrix, (np.asarray(labels, dtype=int), predicted), 1)
-    figure, axis = plt.subplots(figsize=(4.2, 3.8))
+    figure = _figure(4.6, 4.0)
+    axis = figure.add_axes((0.2, 0.12, 0.76, 0.78))
     axis.imshow(matrix, cmap="Blues")
-    for (row, column), count in np.ndenumerate(matrix):
-        if count:
-            axis.text(column, row, str(count), ha="center", va="center", fontsize=6,
-                      color="white" if count > matrix.max() / 2 else "black")
-    axis.set_xlabel("predicted digit")
-    axis.set_ylabel("true digit")
+    rows = np.maximum(matrix.sum(axis=1), 1)
     axis.set_xticks(range(10))
-    axis.set_yticks(range(10))
+    axis.set_yticks(range(10), [f"{digit}: {matrix[digit, digit] / rows[digit]:.0%}" for digit in range(10)])
+    for true, guess, times in worst_confusions(matrix):
+        axis.text(guess, true, str(times), ha="center", va="center", fontsize=7, color="darkred")
+    axis.set_xlabel("predicted digit")
+    axis.set_ylabel("true digit: share read right")
     accuracy = np.trace(matrix) / max(matrix.sum(), 1)
     axis.set_title(f"held-out digits: {accuracy:.1%} right", fontsize=9)
-    figure.tight_layout()
-    return "confusion-matrix", "Your saved model on 1,000 digits it never saw", _png(figure)
+    mixed = "; ".join(f"{true} read as {guess} {times} times" for true, guess, times in worst_confusions(matrix))
+    caption = f"Your saved model on {matrix.sum():,} digits it never saw"
+    caption += f" (most mixed up: {mixed})" if mixed else ""
+    return "confusion-matrix", caption, _png(figure)
+
+
+def tiled(maps: list[list[np.ndarray]], gap: int = 2) -> np.ndarray:
+    """Rows of 2-D maps as one image, each map scaled to 0..1 on its own, with NaN gaps between them."""
+    height, width = maps[0][0].shape
+    mosaic = np.full((len(maps) * (height + gap) - gap, len(maps[0]) * (width + gap) - gap), np.nan)
+    for row, line in enumerate(maps):
+        for column, image in enumerate(line):
+            low, span = float(np.min(image)), float(np.ptp(image))
+            top, left = row * (height + gap), column * (width + gap)
+            mosaic[top:top + height, left:left + width] = (image - low) / span if span > 0 else 0.5
+    return mosaic
 
 
 def feature_maps(artifacts: Artifacts) -> Figure:
     """The conv net's stages on the first unseen road: each filter after conv, ReLU and pooling."""
-    plt = _pyplot()
     arrays = artifacts.probe("conv_net").arrays
     stages = [("conv", arrays["conv_x"]), ("ReLU", arrays["activated_x"]), ("pool", arrays["pooled_x"])]
     n_filters = min(4, stages[0][1].shape[1])
-    figure, axes = plt.subplots(3, n_filters, figsize=(2.2 * n_filters, 5.6), squeeze=False)
-    for row, (stage, maps) in enumerate(stages):
-        for column in range(n_filters):
-            axes[row][column].imshow(maps[0, column], cmap="gray")
-            axes[row][column].set_title(f"filter {column + 1}: {stage}", fontsize=8)
-            axes[row][column].axis("off")
-    figure.tight_layout()
-    return "feature-maps", "Your network's feature maps on a road it never saw", _png(figure)
+    size = stages[0][1].shape[2:]
+    rows = [[_resized(maps[0, column], size) for column in range(n_filters)] for _, maps in stages]
+    mosaic = tiled(rows)
+    figure = _figure(1.9 * n_filters + 0.8, 4.4)
+    axis = figure.add_axes((0.1, 0.02, 0.88, 0.9))
+    axis.imshow(mosaic, cmap="gray")
+    step_x, step_y = mosaic.shape[1] / n_filters, mosaic.shape[0] / len(stages)
+    axis.set_xticks([step_x * (i + 0.5) for i in range(n_filters)], [f"filter {i + 1}" for i in range(n_filters)])
+    axis.set_yticks([step_y * (i + 0.5) for i in range(len(stages))], [name for name, _ in stages])
+    axis.xaxis.tick_top()
+    axis.tick_params(length=0)
+    for spine in axis.spines.values():
+        spine.set_visible(False)
+    return "feature-maps", "Your network's feature maps on a road it never saw (rows: conv, ReLU, pool)", _png(figure)
+
+
+def _resized(image: np.ndarray, size: tuple[int, ...]) -> np.ndarray:
+    """``image`` scaled to ``size`` (the pooled maps are smaller than the others), nearest pixel."""
+    import cv2
+
+    return cv2.resize(np.asarray(image, dtype=np.float32), (int(size[1]), int(size[0])),
+                      interpolation=cv2.INTER_NEAREST)
+
+
+def captioned_row(pictures: list[tuple[str, np.ndarray]], name: str, caption: str) -> Figure:
+    """Same-sized images side by side in one picture, each titled below the top edge."""
+    mosaic = tiled([[picture for _, picture in pictures]])
+    figure = _figure(2.6 * len(pictures), 2.6 * mosaic.shape[0] / max(mosaic.shape[1] / len(pictures), 1) + 0.4)
+    axis = figure.add_axes((0.01, 0.01, 0.98, 0.86))
+    axis.imshow(mosaic, cmap="gray")
+    step = mosaic.shape[1] / len(pictures)
+    axis.set_xticks([step * (i + 0.5) for i in range(len(pictures))], [title for title, _ in pictures], fontsize=9)
+    axis.xaxis.tick_top()
+    axis.set_yticks([])
+    axis.tick_params(length=0)
+    for spine in axis.spines.values():
+        spine.set_visible(False)
+    return name, caption, _png(figure)
 
 
 def filter_outputs(artifacts: Artifacts) -> Figure:
     """``convolve2d``'s output on an unseen image beside what cv2.filter2D gives."""
     import cv2
 
-    plt = _pyplot()
     image, kernel = artifacts.inputs["image_0"], artifacts.inputs["kernel_0"]
     expected = cv2.filter2D(image.astype(np.float64), cv2.CV_64F, kernel.astype(np.float64),
                             borderType=cv2.BORDER_CONSTANT)
     yours = artifacts.probe("convolve2d").arrays["out_0"]
-    figure, axes = plt.subplots(1, 3, figsize=(9, 3))
-    for axis, (title, picture) in zip(axes, (("unseen image", image), ("your convolve2d", yours),
-                                             ("expected (cv2.filter2D)", expected)), strict=True):
-        axis.imshow(picture, cmap="gray")
-        axis.set_title(title, fontsize=9)
-        axis.axis("off")
-    figure.tight_layout()
-    return "convolve2d", "Your convolve2d beside the expected output", _png(figure)
+    if yours.shape != expected.shape:
+        raise ValueError("convolve2d's output has another shape than its input")
+    return captioned_row([("unseen image", image), ("your convolve2d", yours), ("expected (cv2.filter2D)", expected)],
+                         "convolve2d", "Your convolve2d beside the expected output")
 
 
 FIGURES: dict[str, tuple[Callable[[Artifacts], Figure], ...]] = {

@@ -17,14 +17,8 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import (
-    CheckCellMetadata,
-    ClearHiddenTests,
-    ClearOutput,
-    DeduplicateIds,
-    OverwriteCells,
-    OverwriteKernelspec,
-)
+from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, DeduplicateIds, OverwriteKernelspec
+from nbgrader.preprocessors.base import NbGraderPreprocessor
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -32,9 +26,14 @@ from traitlets.config import Config
 
 from grader.course import CourseError
 from grader.release import course_config, generate_assignment
+from grader.source_cells import NotebookCells, QuickCheckCellMetadata, RecordedOverwriteCells
 
-SANITIZERS = (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
-              ClearHiddenTests)
+
+def sanitizers(config: Config, cells: NotebookCells) -> tuple[NbGraderPreprocessor, ...]:
+    """nbgrader's autograde chain, ``OverwriteCells`` and ``CheckCellMetadata`` reading ``cells`` from memory."""
+    return (ClearOutput(config=config), DeduplicateIds(config=config), OverwriteKernelspec(config=config),
+            RecordedOverwriteCells(config=config, cells=cells), QuickCheckCellMetadata(config=config),
+            ClearHiddenTests(config=config))
 
 
 def put_tools_on_path() -> None:
@@ -107,13 +106,13 @@ def ensure_student(db_url: str, student: str) -> None:
         gradebook.update_or_create_student(student)
 
 
-def sanitize(notebook: nbformat.NotebookNode, assignment: str, student: str,
-             db_url: str) -> nbformat.NotebookNode:
-    """The submission with locked and graded cells taken from the source, hidden tests cleared."""
+def sanitize(notebook: nbformat.NotebookNode, assignment: str, student: str, db_url: str,
+             cells: NotebookCells) -> nbformat.NotebookNode:
+    """The submission with locked and graded cells taken from the source (``cells``), hidden tests cleared."""
     config = Config()
     config.OverwriteCells.add_missing_cells = True
     resources = {"nbgrader": {"notebook": assignment, "assignment": assignment, "student": student,
                               "db_url": db_url}}
-    for preprocessor_class in SANITIZERS:
-        notebook, resources = preprocessor_class(config=config).preprocess(notebook, resources)
+    for preprocessor in sanitizers(config, cells):
+        notebook, resources = preprocessor.preprocess(notebook, resources)
     return notebook

@@ -1,0 +1,148 @@
+"""The gradebook's record of a source notebook, read once per grading run, for nbgrader's preprocessors.
+
+nbgrader's ``OverwriteCells`` opens the gradebook and queries it cell by cell for every
+submission, and ``CheckCellMetadata`` re-checks its JSON schema for every cell; together
+they cost about 0.1 s a notebook. The source cells cannot change during a run, so
+:class:`NotebookCells` holds them in memory (read through nbgrader's own API) and the two
+subclasses here run nbgrader's code against that copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.nbgraderformat import MetadataValidator, ValidationError
+from nbgrader.nbgraderformat.common import BaseMetadataValidator, SchemaTooNewError, SchemaTooOldError
+from nbgrader.preprocessors import CheckCellMetadata, OverwriteCells
+from nbgrader.preprocessors.base import NbGraderPreprocessor
+from traitlets import Any as AnyTrait
+
+
+@dataclass(frozen=True)
+class SourceCell:
+    """A cell of the instructor's notebook as the gradebook stores it."""
+
+    name: str
+    cell_type: str
+    locked: bool
+    checksum: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class ScoredCell:
+    """A grade, solution or task cell: its name and its points (0 for solution cells)."""
+
+    name: str
+    max_score: float = 0.0
+
+
+@dataclass(frozen=True)
+class NotebookCells:
+    """One notebook's cells in the gradebook, answering the lookups ``OverwriteCells`` makes."""
+
+    notebook: str
+    assignment: str
+    source_cells: tuple[SourceCell, ...]
+    grade_cells: tuple[ScoredCell, ...]
+    solution_cells: tuple[ScoredCell, ...]
+    task_cells: tuple[ScoredCell, ...]
+
+    def find_notebook(self, notebook: str, assignment: str) -> NotebookCells:
+        """This record, when it is the one asked for."""
+        if (notebook, assignment) != (self.notebook, self.assignment):
+            raise MissingEntry()
+        return self
+
+    def find_source_cell(self, name: str, notebook: str, assignment: str) -> SourceCell:
+        """The source cell ``name`` (nbgrader's ``MissingEntry`` when there is none)."""
+        found = [cell for cell in self.find_notebook(notebook, assignment).source_cells if cell.name == name]
+        if not found:
+            raise MissingEntry()
+        return found[0]
+
+    def find_graded_cell(self, name: str, notebook: str, assignment: str) -> ScoredCell:
+        """The grade or task cell ``name`` with its points."""
+        cells = self.find_notebook(notebook, assignment)
+        found = [cell for cell in (*cells.grade_cells, *cells.task_cells) if cell.name == name]
+        if not found:
+            raise MissingEntry()
+        return found[0]
+
+
+def read_notebook_cells(db_url: str, assignment: str, notebook: str | None = None) -> NotebookCells:
+    """What the gradebook holds for ``notebook`` of ``assignment`` (nbgrader's ``generate_assignment`` wrote it)."""
+    notebook = notebook or assignment
+    with Gradebook(db_url) as gradebook:
+        record = gradebook.find_notebook(notebook, assignment)
+        return NotebookCells(
+            notebook=notebook, assignment=assignment,
+            source_cells=tuple(SourceCell(cell.name, cell.cell_type, bool(cell.locked), cell.checksum, cell.source)
+                               for cell in record.source_cells),
+            grade_cells=tuple(ScoredCell(cell.name, float(cell.max_score)) for cell in record.grade_cells),
+            solution_cells=tuple(ScoredCell(cell.name) for cell in record.solution_cells),
+            task_cells=tuple(ScoredCell(cell.name, float(cell.max_score)) for cell in record.task_cells))
+
+
+class RecordedOverwriteCells(OverwriteCells):
+    """nbgrader's ``OverwriteCells``, reading the source cells from a :class:`NotebookCells` in memory."""
+
+    cells = AnyTrait(None, allow_none=True, help="the NotebookCells of the notebook being sanitized")
+
+    def preprocess(self, nb: Any, resources: dict) -> tuple[Any, dict]:
+        """Overwrite locked and graded cells from the record; add missing ones back."""
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.db_url = resources["nbgrader"]["db_url"]
+        self.gradebook = self.cells
+        nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)  # the per-cell pass
+        if self.add_missing_cells:
+            nb, resources = self.add_missing_grade_cells(nb, resources)
+            nb, resources = self.add_missing_task_cells(nb, resources)
+        return nb, resources
+
+
+_VALIDATORS: dict[int, Any] = {}  # schema version -> its jsonschema validator, the schema checked
+
+
+class _CheckedSchemaOnce(BaseMetadataValidator):
+    """``validate_cell`` with the JSON schema itself checked once, not once per cell."""
+
+    def validate_cell(self, cell: Any) -> None:
+        if "nbgrader" not in cell.metadata:
+            return
+        version = cell.metadata["nbgrader"].get("schema_version", 0)
+        if version < self.schema_version:
+            raise SchemaTooOldError(f"Outdated schema version: {version} (expected {self.schema_version})",
+                                    version, self.schema_version)
+        if version > self.schema_version:
+            raise SchemaTooNewError(f"Schema version is too new: {version} (expected {self.schema_version})",
+                                    version, self.schema_version)
+        validator = _VALIDATORS.get(self.schema_version)
+        if validator is None:
+            validator_class = jsonschema.validators.validator_for(self.schema)
+            validator_class.check_schema(self.schema)
+            validator = _VALIDATORS.setdefault(self.schema_version, validator_class(self.schema))
+        error = jsonschema.exceptions.best_match(validator.iter_errors(cell.metadata["nbgrader"]))
+        if error is not None:
+            raise error
+
+
+class _FastMetadataValidator(MetadataValidator, _CheckedSchemaOnce):
+    """nbgrader's current metadata validator; its base check goes through :class:`_CheckedSchemaOnce`."""
+
+
+class QuickCheckCellMetadata(CheckCellMetadata):
+    """nbgrader's ``CheckCellMetadata`` with the schema checked once per process."""
+
+    def preprocess(self, nb: Any, resources: dict) -> tuple[Any, dict]:
+        """Raise ``ValidationError`` when the nbgrader metadata is malformed, as nbgrader does."""
+        try:
+            _FastMetadataValidator().validate_nb(nb)
+        except ValidationError:
+            self.log.error("Notebook failed to validate; the nbgrader metadata may be corrupted.")
+            raise ValidationError("Notebook failed to validate; the nbgrader metadata may be corrupted.") from None
+        return nb, resources
