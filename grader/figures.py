@@ -1,8 +1,9 @@
 """Pictures for the feedback page, drawn by the grader from validated artifacts (never from student HTML).
 
-One function per assignment (a small registry): ``mnist_mlp`` gets its learning curves and its
+Functions per assignment (a small registry): ``mnist_mlp`` gets its learning curves and its
 confusion matrix on the held-out digits, ``conv_layers`` its feature maps on an unseen road,
-``custom_filters`` its filters' outputs beside the expected ones. Each picture is a PNG named
+``custom_filters`` its kernels (``sobel_x``, ``blur_then_edges``, ``high_pass_5x5``) at work on
+an unseen road and its ``convolve2d``, each beside the expected result. Each picture is a PNG named
 ``figure-<name>.png`` in the submission's ``autograded/`` folder; one that cannot be drawn
 (the student's names are missing or malformed) is simply left out.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -125,10 +127,124 @@ def filter_outputs(artifacts: Artifacts) -> Figure:
     return "convolve2d", "Your convolve2d beside the expected output", _png(figure)
 
 
+SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float64)
+BOX_BLUR = np.full((3, 3), 1 / 9)
+HIGH_PASS_5X5 = np.full((5, 5), -1 / 24)
+HIGH_PASS_5X5[2, 2] = 1.0  # the lesson's: the centre pixel minus the mean of its 24 neighbours
+MAX_KERNEL = 15  # a side; a larger "kernel" is not drawn
+Panel = tuple[str, np.ndarray, str]  # (title, picture, how: "kernel", "signed", "gray" or "magnitude")
+Rows = list[tuple[str, list[Panel]]]  # ("yours" or "expected", that row's panels)
+
+
+def student_kernel(artifacts: Artifacts, name: str) -> np.ndarray:
+    """The validated 2-D kernel ``name``; ValueError when it is empty or larger than MAX_KERNEL a side."""
+    kernel = artifacts.array(name, ndim=2)
+    if not 0 < min(kernel.shape) <= max(kernel.shape) <= MAX_KERNEL:
+        raise ValueError(f"`{name}` of shape {kernel.shape} is not a kernel to draw")
+    return kernel
+
+
+def filtered(image: np.ndarray, *kernels: np.ndarray) -> np.ndarray:
+    """``image`` through each kernel in turn, as cv2.filter2D does it, in float64 (signs kept)."""
+    import cv2
+
+    out = np.asarray(image, dtype=np.float64)
+    for kernel in kernels:
+        out = cv2.filter2D(out, cv2.CV_64F, kernel)
+    if not np.isfinite(out).all():
+        raise ValueError("the filtered picture overflows")
+    return out
+
+
+def sobel_like(kernel: np.ndarray) -> np.ndarray:
+    """Sobel x with the sign of ``kernel`` (either sign is right), so both rows can be compared."""
+    negated = kernel.shape == SOBEL_X.shape and float(np.sum(kernel * SOBEL_X)) < 0
+    return -SOBEL_X if negated else SOBEL_X
+
+
+def sobel_rows(artifacts: Artifacts) -> Rows:
+    """``sobel_x`` and its signed response on the unseen road; the expected Sobel x below."""
+    road, mine = artifacts.inputs["road"], student_kernel(artifacts, "sobel_x")
+    return [("yours", [("sobel_x", mine, "kernel"), ("on an unseen road", filtered(road, mine), "signed")]),
+            ("expected", [("Sobel x", sobel_like(mine), "kernel"),
+                          ("on the same road", filtered(road, sobel_like(mine)), "signed")])]
+
+
+def blur_rows(artifacts: Artifacts) -> Rows:
+    """``blur_kernel``, the road it blurs, then ``sobel_x`` on that; a 3x3 box blur and Sobel x below."""
+    road = artifacts.inputs["road"]
+    blur, sobel = student_kernel(artifacts, "blur_kernel"), student_kernel(artifacts, "sobel_x")
+    rows = []
+    for label, (blur_, sobel_) in (("yours", (blur, sobel)), ("expected", (BOX_BLUR, sobel_like(sobel)))):
+        rows.append((label, [("blur_kernel" if label == "yours" else "3x3 box blur", blur_, "kernel"),
+                             ("blurred road", filtered(road, blur_), "gray"),
+                             ("blurred, then sobel_x", filtered(road, blur_, sobel_), "signed")]))
+    return rows
+
+
+def high_pass_rows(artifacts: Artifacts) -> Rows:
+    """``high_pass_5x5`` and the size of its response on the unseen road; the lesson's kernel below."""
+    road, mine = artifacts.inputs["road"], student_kernel(artifacts, "high_pass_5x5")
+    rows = []
+    for label, title, kernel in (("yours", "high_pass_5x5", mine), ("expected", "centre minus mean", HIGH_PASS_5X5)):
+        rows.append((label, [(title, kernel, "kernel"),
+                             ("|response| on an unseen road", np.abs(filtered(road, kernel)), "magnitude")]))
+    return rows
+
+
+def _panel(figure: Any, axis: Any, panel: Panel) -> None:
+    title, picture, how = panel
+    limit = max(float(np.abs(picture).max()), 1e-12)
+    options = {"kernel": {"cmap": "coolwarm", "vmin": -limit, "vmax": limit},
+               "signed": {"cmap": "coolwarm", "vmin": -limit, "vmax": limit},
+               "gray": {"cmap": "gray", "vmin": 0, "vmax": 255}, "magnitude": {"cmap": "magma"}}[how]
+    shown = axis.imshow(picture, **options)
+    axis.set_title(title, fontsize=9)
+    axis.set_xticks([])
+    axis.set_yticks([])
+    if how != "kernel":
+        figure.colorbar(shown, ax=axis, fraction=0.035)
+    elif max(picture.shape) <= 7:  # small enough to read each weight
+        size = min(9.0, 33 / max(picture.shape))
+        for (row, column), value in np.ndenumerate(picture):
+            axis.text(column, row, f"{value + 0.0:.2g}", ha="center", va="center", fontsize=size)
+
+
+def yours_beside_expected(rows: Rows) -> Any:
+    """A grid of pictures, a row for "yours" and one for "expected", kernels first."""
+    plt = _pyplot()
+    columns = len(rows[0][1])
+    figure, axes = plt.subplots(len(rows), columns, figsize=(2.4 + 3.4 * (columns - 1), 2.7 * len(rows)),
+                                squeeze=False, gridspec_kw={"width_ratios": [0.7] + [1] * (columns - 1)})
+    for row, (label, panels) in enumerate(rows):
+        for column, panel in enumerate(panels):
+            _panel(figure, axes[row][column], panel)
+        axes[row][0].set_ylabel(label, fontsize=11, fontweight="bold")
+    figure.tight_layout()
+    return figure
+
+
+def _kernel_picture(name: str, caption: str, rows_of: Callable[[Artifacts], Rows]) -> Callable[[Artifacts], Figure]:
+    def draw(artifacts: Artifacts) -> Figure:
+        return name, caption, _png(yours_beside_expected(rows_of(artifacts)))
+
+    draw.__name__ = draw.__qualname__ = f"draw_{rows_of.__name__}"
+    draw.__doc__ = rows_of.__doc__
+    return draw
+
+
+UNSEEN = "on a road you never saw: yours above, "
 FIGURES: dict[str, tuple[Callable[[Artifacts], Figure], ...]] = {
     "mnist_mlp": (learning_curves, confusion_matrix),
     "conv_layers": (feature_maps,),
-    "custom_filters": (filter_outputs,),
+    "custom_filters": (
+        _kernel_picture("1-sobel_x", f"sobel_x {UNSEEN}Sobel x below, with your sign (either sign is right)",
+                        sobel_rows),
+        _kernel_picture("2-blur_then_edges", f"blur_then_edges {UNSEEN}a 3x3 box blur then Sobel x below (any "
+                        "averaging kernel whose weights sum to 1 is right; a wider one blurs more)", blur_rows),
+        _kernel_picture("3-high_pass_5x5", f"high_pass_5x5 {UNSEEN}the lesson's kernel below (other decimal "
+                        "weights that sum to 0 are right too)", high_pass_rows),
+        filter_outputs),
     "cnn_quiz": (),
 }
 

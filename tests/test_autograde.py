@@ -125,7 +125,7 @@ def test_executed_notebook_and_checkpoint_are_kept(graded_course: Path) -> None:
     assert (folder / "model.pt").stat().st_size > 1000
 
 
-FIGURES = {"mnist_mlp": 2, "custom_filters": 1, "conv_layers": 1, "cnn_quiz": 0}
+FIGURES = {"mnist_mlp": 2, "custom_filters": 4, "conv_layers": 1, "cnn_quiz": 0}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
