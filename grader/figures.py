@@ -1,8 +1,9 @@
 """Pictures for the feedback page, drawn by the grader from validated artifacts (never from student HTML).
 
-One function per assignment (a small registry): ``mnist_mlp`` gets its learning curves and its
+Functions per assignment (a small registry): ``mnist_mlp`` gets its learning curves and its
 confusion matrix on the held-out digits, ``conv_layers`` its feature maps on an unseen road,
-``custom_filters`` its filters' outputs beside the expected ones. Each picture is a PNG named
+``custom_filters`` its kernels (``sobel_x``, ``blur_then_edges``, ``high_pass_5x5``) at work on
+an unseen road and its ``convolve2d``, each beside the expected result. Each picture is a PNG named
 ``figure-<name>.png`` in the submission's ``autograded/`` folder; one that cannot be drawn
 (the student's names are missing or malformed) is simply left out.
 """
@@ -16,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from grader.artifacts import ArtifactError, Artifacts
+from grader.filter_figures import KERNEL_FIGURES, Figure
+from grader.mosaic import Panel, grid_png
 
 FIGURE_PREFIX = "figure-"
-Figure = tuple[str, str, bytes]  # (name, caption, PNG)
 
 
 def _figure(width: float, height: float):  # noqa: ANN202 - matplotlib's Figure
@@ -95,61 +97,14 @@ def confusion_matrix(artifacts: Artifacts) -> Figure:
     return "confusion-matrix", caption, _png(figure)
 
 
-def tiled(maps: list[list[np.ndarray]], gap: int = 2) -> np.ndarray:
-    """Rows of 2-D maps as one image, each map scaled to 0..1 on its own, with NaN gaps between them."""
-    height, width = maps[0][0].shape
-    mosaic = np.full((len(maps) * (height + gap) - gap, len(maps[0]) * (width + gap) - gap), np.nan)
-    for row, line in enumerate(maps):
-        for column, image in enumerate(line):
-            low, span = float(np.min(image)), float(np.ptp(image))
-            top, left = row * (height + gap), column * (width + gap)
-            mosaic[top:top + height, left:left + width] = (image - low) / span if span > 0 else 0.5
-    return mosaic
-
-
 def feature_maps(artifacts: Artifacts) -> Figure:
     """The conv net's stages on the first unseen road: each filter after conv, ReLU and pooling."""
     arrays = artifacts.probe("conv_net").arrays
     stages = [("conv", arrays["conv_x"]), ("ReLU", arrays["activated_x"]), ("pool", arrays["pooled_x"])]
     n_filters = min(4, stages[0][1].shape[1])
-    size = stages[0][1].shape[2:]
-    rows = [[_resized(maps[0, column], size) for column in range(n_filters)] for _, maps in stages]
-    mosaic = tiled(rows)
-    figure = _figure(1.9 * n_filters + 0.8, 4.4)
-    axis = figure.add_axes((0.1, 0.02, 0.88, 0.9))
-    axis.imshow(mosaic, cmap="gray")
-    step_x, step_y = mosaic.shape[1] / n_filters, mosaic.shape[0] / len(stages)
-    axis.set_xticks([step_x * (i + 0.5) for i in range(n_filters)], [f"filter {i + 1}" for i in range(n_filters)])
-    axis.set_yticks([step_y * (i + 0.5) for i in range(len(stages))], [name for name, _ in stages])
-    axis.xaxis.tick_top()
-    axis.tick_params(length=0)
-    for spine in axis.spines.values():
-        spine.set_visible(False)
-    return "feature-maps", "Your network's feature maps on a road it never saw (rows: conv, ReLU, pool)", _png(figure)
-
-
-def _resized(image: np.ndarray, size: tuple[int, ...]) -> np.ndarray:
-    """``image`` scaled to ``size`` (the pooled maps are smaller than the others), nearest pixel."""
-    import cv2
-
-    return cv2.resize(np.asarray(image, dtype=np.float32), (int(size[1]), int(size[0])),
-                      interpolation=cv2.INTER_NEAREST)
-
-
-def captioned_row(pictures: list[tuple[str, np.ndarray]], name: str, caption: str) -> Figure:
-    """Same-sized images side by side in one picture, each titled below the top edge."""
-    mosaic = tiled([[picture for _, picture in pictures]])
-    figure = _figure(2.6 * len(pictures), 2.6 * mosaic.shape[0] / max(mosaic.shape[1] / len(pictures), 1) + 0.4)
-    axis = figure.add_axes((0.01, 0.01, 0.98, 0.86))
-    axis.imshow(mosaic, cmap="gray")
-    step = mosaic.shape[1] / len(pictures)
-    axis.set_xticks([step * (i + 0.5) for i in range(len(pictures))], [title for title, _ in pictures], fontsize=9)
-    axis.xaxis.tick_top()
-    axis.set_yticks([])
-    axis.tick_params(length=0)
-    for spine in axis.spines.values():
-        spine.set_visible(False)
-    return name, caption, _png(figure)
+    rows = [(stage, [Panel(f"filter {column + 1}", maps[0, column]) for column in range(n_filters)])
+            for stage, maps in stages]
+    return "feature-maps", "Your network's feature maps on a road it never saw", grid_png(rows)
 
 
 def filter_outputs(artifacts: Artifacts) -> Figure:
@@ -160,16 +115,16 @@ def filter_outputs(artifacts: Artifacts) -> Figure:
     expected = cv2.filter2D(image.astype(np.float64), cv2.CV_64F, kernel.astype(np.float64),
                             borderType=cv2.BORDER_CONSTANT)
     yours = artifacts.probe("convolve2d").arrays["out_0"]
-    if yours.shape != expected.shape:
-        raise ValueError("convolve2d's output has another shape than its input")
-    return captioned_row([("unseen image", image), ("your convolve2d", yours), ("expected (cv2.filter2D)", expected)],
-                         "convolve2d", "Your convolve2d beside the expected output")
+    if yours.ndim != 2 or not yours.size:
+        raise ValueError("convolve2d's output is not a picture")
+    panels = [Panel("unseen image", image), Panel("your convolve2d", yours), Panel("expected (cv2.filter2D)", expected)]
+    return "convolve2d", "Your convolve2d beside the expected output", grid_png([("", panels)])
 
 
 FIGURES: dict[str, tuple[Callable[[Artifacts], Figure], ...]] = {
     "mnist_mlp": (learning_curves, confusion_matrix),
     "conv_layers": (feature_maps,),
-    "custom_filters": (filter_outputs,),
+    "custom_filters": (*KERNEL_FIGURES, filter_outputs),
     "cnn_quiz": (),
 }
 

@@ -17,8 +17,8 @@ PACKAGE = Path(__file__).resolve().parent
 KIT_MODULES = ("__init__.py", "course.py", "data.py", "loaders.py", "images.py", "execute.py", "kernel.py",
                "jail.py", "watchdog.py", "selfcheck.py")
 POOL = Path("data") / "pool.npz"
-KIT_PACKAGES = ("torch", "torchvision", "opencv-python-headless", "numpy", "matplotlib", "papermill", "nbformat",
-                "nbclient", "ipykernel", "jupyter_client", "traitlets")
+KIT_PACKAGES = ("torch", "torchvision", "opencv-python-headless", "numpy", "matplotlib", "tqdm", "papermill",
+                "nbformat", "nbclient", "ipykernel", "jupyter_client", "traitlets")
 KIT_MAIN = '''"""``python -m grader check NOTEBOOK``: the student kit's command."""
 
 import os

@@ -60,6 +60,22 @@ def test_the_kit_holds_the_student_digits_and_no_held_out_one(kit: Path) -> None
     assert not found & heldout
 
 
+def test_the_kit_requirements_install_every_package_the_notebooks_import(kit: Path) -> None:
+    import importlib.metadata
+    import re
+
+    required = {line.partition("==")[0].lower() for line in (kit / "requirements.txt").read_text().split()}
+    distributions = importlib.metadata.packages_distributions()
+    imported = set()
+    for path in kit.glob("release/*/*.ipynb"):
+        code = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
+        imported |= set(re.findall(r"^\s*(?:from|import)\s+(\w+)", code, re.MULTILINE))
+    third_party = imported - set(sys.stdlib_module_names) - {"grader"}
+    assert {"tqdm", "cv2", "torch"} <= third_party
+    missing = {name for name in third_party if not {d.lower() for d in distributions.get(name, [name])} & required}
+    assert not missing, f"requirements.txt lacks what the notebooks import: {sorted(missing)}"
+
+
 def test_the_kit_imports_its_own_grader(kit: Path) -> None:
     run = kit_python(kit, "-c", "import grader; print(grader.__file__)")
     assert run.stdout.strip() == str(kit / "grader" / "__init__.py")

@@ -1,4 +1,8 @@
-"""Probes of custom_filters: the student's ``convolve2d``, with and without OpenCV and SciPy."""
+"""Probes of custom_filters: the student's ``convolve2d``, with and without OpenCV and SciPy.
+
+``make_inputs`` also draws one small unseen road (``road``) on which the feedback page shows the
+student's kernels at work (:mod:`grader.figures`); no probe needs it.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,16 @@ ASSIGNMENT = "custom_filters"
 CELLS = ("imports", "convolve2d")
 SHAPES = ((9, 9), (12, 17), (31, 24), (40, 40), (7, 11), (25, 33))
 KERNEL_SIZES = (3, 5, 3, 7, 5, 3)
+ROAD_SEED, ROAD_SHAPE = 303, (120, 160)  # not the notebook's road (seed 0), nor any check's
 
 
 def make_inputs(parameters: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """Random images and random asymmetric odd kernels, one pair per case."""
-    rng = np.random.default_rng(int(parameters.get("seed", 0)) + 2024)
-    inputs = {}
+    """Random images and random asymmetric odd kernels, one pair per case, and an unseen ``uint8`` road."""
+    from grader.images import road_scene
+
+    seed = int(parameters.get("seed", 0))
+    rng = np.random.default_rng(seed + 2024)
+    inputs = {"road": road_scene(seed=seed + ROAD_SEED, height=ROAD_SHAPE[0], width=ROAD_SHAPE[1])}
     for case, (shape, size) in enumerate(zip(SHAPES, KERNEL_SIZES, strict=True)):
         inputs[f"image_{case}"] = rng.uniform(0, 255, size=shape).round()
         inputs[f"kernel_{case}"] = rng.normal(size=(size, size)).round(2)
