@@ -26,7 +26,7 @@ from grader.course import EXPORTED_NAMES, GRADE_IDS
 from grader.data import write_student_pool
 from grader.execute import ExecutedNotebook, KernelDied, SandboxRun, execute_notebook
 from grader.ingest import InvalidNotebook, read_notebook
-from grader.probe_launcher import run_probe_process
+from grader.probe_launcher import WaitingProbe, run_probe_process
 from grader.probes import PROBES
 from grader.rebuild import rebuild
 from grader.results import GradeResult, Status, SubmissionResult, zero_result
@@ -152,9 +152,9 @@ def grade_submission(submission: Submission, context: GradingContext, out_dir: P
         return zero_result(student, assignment, Status.INVALID_NOTEBOOK, reason, points,
                            time.perf_counter() - started)
     notebook.cells.append(export_cell(assignment))
-    with sandbox_session(context, kernels) as (run, manager):
+    with sandbox_session(context, kernels) as session:
         try:
-            executed = run_notebook(notebook, submission, context, run, out_dir, manager)
+            executed = run_notebook(notebook, submission, context, session.run, out_dir, session.manager)
         except (CellTimeoutError, DeadKernelError, NotebookTimeout, RuntimeError) as error:
             status, reason = execution_status(error)
             return zero_result(student, assignment, status, f"grading stopped: {reason}", points,
@@ -163,7 +163,7 @@ def grade_submission(submission: Submission, context: GradingContext, out_dir: P
             if kernels is not None:
                 kernels.start_next()
         try:
-            artifacts = collect_artifacts(submission, context, run, out_dir)
+            artifacts = collect_artifacts(submission, context, session, out_dir)
         except (ArtifactError, ValueError, OSError) as error:
             return zero_result(student, assignment, Status.ARTIFACT_INVALID, str(error), points,
                                time.perf_counter() - started)
@@ -196,22 +196,30 @@ def sandbox_run(context: GradingContext, scratch: Path) -> SandboxRun:
                       cell_output_kb=box.cell_output_kb, notebook_output_kb=box.notebook_output_kb)
 
 
+@dataclass(frozen=True)
+class Session:
+    """Where one submission runs: its sandbox and, when they were started ahead, its kernel and probe process."""
+
+    run: SandboxRun
+    manager: AsyncKernelManager | None = None
+    probe: WaitingProbe | None = None
+
+
 @contextlib.contextmanager
-def sandbox_session(context: GradingContext, kernels: KernelReserve | None
-                    ) -> Iterator[tuple[SandboxRun, AsyncKernelManager | None]]:
-    """A submission's scratch folder and sandbox, with the kernel started ahead when there is one."""
+def sandbox_session(context: GradingContext, kernels: KernelReserve | None) -> Iterator[Session]:
+    """A submission's scratch folder and sandbox, with the kernel and probe process started ahead when there are."""
     try:
         ready = kernels.take() if kernels is not None else None
     except Exception:  # noqa: BLE001 - the kernel started ahead failed: start one the plain way
         ready = None
     if ready is None:
         with tempfile.TemporaryDirectory(prefix="grader-work-") as scratch:
-            yield sandbox_run(context, Path(scratch)), None
+            yield Session(sandbox_run(context, Path(scratch)))
         return
     try:
-        yield ready.run, ready.manager
+        yield Session(ready.run, ready.manager, ready.probe)
     finally:
-        shutil.rmtree(ready.run.scratch, ignore_errors=True)
+        ready.stop()
 
 
 def run_notebook(notebook: nbformat.NotebookNode, submission: Submission, context: GradingContext,
@@ -242,9 +250,10 @@ def keep_file(source: Path, target: Path) -> None:
         target.write_bytes(content)
 
 
-def collect_artifacts(submission: Submission, context: GradingContext, run: SandboxRun,
+def collect_artifacts(submission: Submission, context: GradingContext, session: Session,
                       out_dir: Path) -> Artifacts:
     """Probe the student's code in the sandbox and gather everything as validated data."""
+    run = session.run
     assignment, workdir = submission.assignment, Path(run.spec.workdir)
     parameters = context.settings.check_parameters(assignment)
     inputs = probe_inputs(assignment, tuple(sorted(parameters.items())))
@@ -252,8 +261,11 @@ def collect_artifacts(submission: Submission, context: GradingContext, run: Sand
     inputs_file.unlink(missing_ok=True)
     np.savez(inputs_file, **{name: array for name, array in inputs.items() if not name.endswith(SECRET_SUFFIX)})
     probe_dir = fresh_folder(run.scratch / "probes")
-    run_probe_process(assignment, run.scratch / f"{assignment}.ipynb", inputs_file, probe_dir, run.spec,
-                      context.settings.probe_timeout)
+    notebook = run.scratch / f"{assignment}.ipynb"
+    if session.probe is not None:
+        session.probe.run(assignment, notebook, inputs_file, probe_dir, context.settings.probe_timeout)
+    else:
+        run_probe_process(assignment, notebook, inputs_file, probe_dir, run.spec, context.settings.probe_timeout)
     exported = workdir / ARTIFACT_DIR
     for name in KEPT_FILES:
         keep_file(workdir / name, out_dir / name)

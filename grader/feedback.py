@@ -14,7 +14,8 @@ h1 { font-size: 1.4rem; } table { border-collapse: collapse; width: 100%; }
 td, th { border-bottom: 1px solid #ddd; padding: .4rem .6rem; text-align: left; vertical-align: top; }
 .pass { color: #1a7f37; } .fail { color: #b42318; } .score { white-space: nowrap; font-weight: 600; }
 pre { white-space: pre-wrap; margin: 0; font-family: inherit; }
-figure { margin: 1.2rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figure { margin: 1.2rem 0; }
+figure img { max-width: 100%; height: auto; box-sizing: border-box; border: 1px solid #eee; }
 figcaption { color: #555; font-size: .9rem; }
 """
 

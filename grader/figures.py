@@ -18,7 +18,7 @@ import numpy as np
 
 from grader.artifacts import ArtifactError, Artifacts
 from grader.filter_figures import KERNEL_FIGURES, Figure
-from grader.mosaic import Panel, grid_png
+from grader.mosaic import Panel, grid_png, matrix_png
 
 FIGURE_PREFIX = "figure-"
 
@@ -74,27 +74,18 @@ def worst_confusions(matrix: np.ndarray, count: int = 3) -> list[tuple[int, int,
 
 
 def confusion_matrix(artifacts: Artifacts) -> Figure:
-    """The saved model's confusion matrix on the grader's held-out digits, each row's share right on its label."""
+    """The saved model's confusion matrix on the grader's held-out digits, every count written on it."""
     scores, labels = artifacts.probe("mlp_train").arrays["heldout"], artifacts.inputs["heldout_labels"]
     predicted = np.asarray(scores).argmax(axis=1)
     matrix = np.zeros((10, 10), dtype=int)
     np.add.at(matrix, (np.asarray(labels, dtype=int), predicted), 1)
-    figure = _figure(4.6, 4.0)
-    axis = figure.add_axes((0.2, 0.12, 0.76, 0.78))
-    axis.imshow(matrix, cmap="Blues")
-    rows = np.maximum(matrix.sum(axis=1), 1)
-    axis.set_xticks(range(10))
-    axis.set_yticks(range(10), [f"{digit}: {matrix[digit, digit] / rows[digit]:.0%}" for digit in range(10)])
-    for true, guess, times in worst_confusions(matrix):
-        axis.text(guess, true, str(times), ha="center", va="center", fontsize=7, color="darkred")
-    axis.set_xlabel("predicted digit")
-    axis.set_ylabel("true digit: share read right")
     accuracy = np.trace(matrix) / max(matrix.sum(), 1)
-    axis.set_title(f"held-out digits: {accuracy:.1%} right", fontsize=9)
+    png = matrix_png(matrix, f"held-out digits: {accuracy:.1%} right", "rows: the true digit",
+                     "columns: the digit your model predicted")
     mixed = "; ".join(f"{true} read as {guess} {times} times" for true, guess, times in worst_confusions(matrix))
     caption = f"Your saved model on {matrix.sum():,} digits it never saw"
     caption += f" (most mixed up: {mixed})" if mixed else ""
-    return "confusion-matrix", caption, _png(figure)
+    return "confusion-matrix", caption, png
 
 
 def feature_maps(artifacts: Artifacts) -> Figure:

@@ -89,7 +89,6 @@ def rendered(panel: Panel) -> np.ndarray:
 
 def grid_png(rows: list[tuple[str, list[Panel]]]) -> bytes:
     """Rows of panels, each row labelled on its left (label may be empty) and each panel titled, as PNG."""
-    import cv2
 
     images = [[rendered(panel) for panel in panels] for _, panels in rows]
     n_columns = max(len(line) for line in images)
@@ -109,7 +108,41 @@ def grid_png(rows: list[tuple[str, list[Panel]]]) -> bytes:
             canvas[top + TITLE_HEIGHT:top + TITLE_HEIGHT + image.shape[0], left:left + image.shape[1]] = image
             left += widths[c] + GAP
         top += TITLE_HEIGHT + height + GAP
+    return _encoded(canvas)
+
+
+def _encoded(canvas: np.ndarray) -> bytes:
+    import cv2
+
     ok, png = cv2.imencode(".png", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
     if not ok:
         raise ValueError("OpenCV could not encode the picture")
     return png.tobytes()
+
+
+def matrix_png(matrix: np.ndarray, title: str, row_name: str, column_name: str, block: int = 34) -> bytes:
+    """A count matrix as a heat map with every count written on it, its rows and columns numbered, as PNG."""
+    import cv2
+
+    counts = np.asarray(matrix, dtype=np.int64)
+    rows, columns = counts.shape
+    levels = np.round(counts / max(int(counts.max()), 1) * 255).astype(int)
+    picture = cv2.resize(_lut("Blues")[levels], (block * columns, block * rows), interpolation=cv2.INTER_NEAREST)
+    left, top = 64, 54
+    canvas = np.full((top + rows * block + 40, left + columns * block + GAP, 3), 255, dtype=np.uint8)
+    canvas[top:top + rows * block, left:left + columns * block] = picture
+    _text(canvas, title, left, 18, scale=0.5)
+    _text(canvas, column_name, left, 38)
+    for index in range(columns):
+        _text(canvas, str(index), left + index * block + block // 2 - 4, top - 4)
+    for index in range(rows):
+        _text(canvas, str(index), left - 16, top + index * block + block // 2 + 5)
+    dark = counts > counts.max() / 2
+    for (row, column), count in np.ndenumerate(counts):
+        if count:
+            text = str(count)
+            _text(canvas, text, left + column * block + (block - _text_width(text, 0.38)) // 2,
+                  top + row * block + block // 2 + 5, (255, 255, 255) if dark[row, column] else (0, 0, 0), scale=0.38)
+    _text(canvas, row_name, 6, top + rows * block + 28)
+    return _encoded(canvas)
+

@@ -8,7 +8,9 @@ session, killed whole at the deadline) that starts in milliseconds instead of se
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import sys
@@ -16,14 +18,17 @@ import threading
 import types
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from grader.jail import JailSpec, enter_jail
+from grader.jail import NAMESPACES, JailSpec, enter_jail
 
 # what kernels and probes import anyway; nothing that holds grading data (checks, held-out digits)
 PRELOAD = ["numpy", "torch", "torch.nn", "torch.utils.data", "torchvision", "cv2", "matplotlib",
            "matplotlib.pyplot", "mlxtend", "tqdm", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
            "matplotlib_inline.backend_inline", "grader.jail", "grader.probe", "grader.probes", "grader.data",
            "grader.export", "grader.kernel_child"]
+MAX_JOB_BYTES = 1 << 16
+DONE = b"done"  # the waiting probe's word that its results are written
 _context = None
 _main_lock = threading.Lock()
 
@@ -38,13 +43,12 @@ def probe_context() -> multiprocessing.context.BaseContext:
     return _context
 
 
-def _child(assignment: str, notebook: str, inputs: str, out: str, spec_json: str, threads: int) -> None:
-    """Runs in the forked child: a session of its own, then the sandbox, then the probes."""
-    os.setsid()
-    log = os.open(os.path.join(out, "probe.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    enter_jail(JailSpec.from_json(spec_json), lifeline=parent_sentinel())
+def _probe_in_jail(assignment: str, notebook: str, inputs: str, out: str, threads: int, done: Any = None) -> None:
+    """Runs in the sandboxed child: the probes of ``assignment``, then the process ends (exit code 0 on success).
+
+    ``done``, when given, hears one byte once every result is written: the grader need not wait
+    for this process (torch and all) to be torn down before it reads them.
+    """
     code = 1
     try:
         import torch
@@ -55,10 +59,39 @@ def _child(assignment: str, notebook: str, inputs: str, out: str, spec_json: str
         torch.manual_seed(0)  # the same submission probes the same way every time
         run_probes(assignment, Path(notebook), Path(inputs), Path(out))
         code = 0
+        if done is not None:
+            done.send_bytes(DONE)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)  # the sandboxed process ends here, whatever the student's code left running
+
+
+def _enter(log_path: str, spec_json: str) -> None:
+    os.setsid()
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    enter_jail(JailSpec.from_json(spec_json), lifeline=parent_sentinel())
+
+
+def _child(assignment: str, notebook: str, inputs: str, out: str, spec_json: str, threads: int) -> None:
+    """Runs in the forked child: a session of its own, then the sandbox, then the probes."""
+    _enter(os.path.join(out, "probe.log"), spec_json)
+    _probe_in_jail(assignment, notebook, inputs, out, threads)
+
+
+def _waiting_child(spec_json: str, jobs: Any, done: Any, threads: int) -> None:
+    """Runs in the forked child: enters the sandbox at once, then waits for the grader's job (plain JSON)."""
+    spec = JailSpec.from_json(spec_json)
+    _enter(os.path.join(spec.scratch, "probe.log"), spec_json)
+    try:
+        job = json.loads(jobs.recv_bytes(MAX_JOB_BYTES))
+    except (EOFError, OSError, ValueError):
+        os._exit(3)  # cancelled: the notebook never got this far
+    jobs.close()
+    _probe_in_jail(job["assignment"], job["notebook"], job["inputs"], job["out"], threads, done)
 
 
 def parent_sentinel() -> int | None:
@@ -83,26 +116,109 @@ def bare_main() -> Iterator[None]:
             sys.modules["__main__"] = real_main
 
 
+def _kill(process: Any) -> None:
+    for kill in (lambda: os.killpg(process.pid, signal.SIGKILL), lambda: os.kill(process.pid, signal.SIGKILL)):
+        try:
+            kill()
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _finish(process: Any, timeout: float) -> int | None:
+    """Wait up to ``timeout`` for the probe process; kill its whole session past it. Its exit code (None: killed)."""
+    process.join(timeout)
+    if process.is_alive():
+        _kill(process)
+        process.join()
+        return None
+    sys.stdout.flush()
+    return process.exitcode
+
+
+def _threads() -> int:
+    return int(os.environ.get("OMP_NUM_THREADS", "0") or 0) or max(1, os.cpu_count() or 1)
+
+
 def run_probe_process(assignment: str, notebook: Path, inputs: Path, out: Path, spec: JailSpec,
                       timeout: float) -> int | None:
     """Run the probes of ``assignment`` in a forked child inside the sandbox ``spec``; its exit code (None: killed).
 
     ``notebook``, ``inputs`` and ``out`` lie in the sandbox's scratch folder.
     """
-    threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0) or max(1, os.cpu_count() or 1)
     out.mkdir(parents=True, exist_ok=True)
     process = probe_context().Process(
-        target=_child, args=(assignment, str(notebook), str(inputs), str(out), spec.to_json(), threads))
+        target=_child, args=(assignment, str(notebook), str(inputs), str(out), spec.to_json(), _threads()))
     with bare_main():
         process.start()
-    process.join(timeout)
-    if process.is_alive():
-        for kill in (lambda: os.killpg(process.pid, signal.SIGKILL), lambda: os.kill(process.pid, signal.SIGKILL)):
-            try:
-                kill()
-            except (ProcessLookupError, PermissionError):
-                pass
-        process.join()
-        return None
-    sys.stdout.flush()
-    return process.exitcode
+    return _finish(process, timeout)
+
+
+class WaitingProbe:
+    """A probe process started ahead, already in its sandbox, waiting for the files it is to probe.
+
+    It starts beside the submission's kernel (same scratch folder, same jail), so that forking
+    and entering the sandbox are off the grading path; :meth:`run` hands it its job.
+    """
+
+    def __init__(self, spec: JailSpec) -> None:
+        self._spec = spec
+        receiver, self._jobs = probe_context().Pipe(duplex=False)
+        self._done, sender = probe_context().Pipe(duplex=False)
+        self._process = probe_context().Process(target=_waiting_child,
+                                                args=(spec.to_json(), receiver, sender, _threads()))
+        with bare_main():
+            self._process.start()
+        receiver.close()
+        sender.close()
+        try:
+            self._pidfd = os.pidfd_open(self._process.pid)  # signals reach this process, never a reused pid
+        except OSError:
+            self._pidfd = -1  # it has ended already
+
+    def _kill(self) -> None:
+        """SIGKILL the probe process (its sandboxed child dies with it: parent-death signal, PID namespace)."""
+        if self._pidfd >= 0:
+            if self._spec.isolation != NAMESPACES and self._process.exitcode is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self._process.pid, signal.SIGKILL)  # no PID namespace: what the student started too
+            with contextlib.suppress(ProcessLookupError, OSError):
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            os.close(self._pidfd)
+            self._pidfd = -1
+
+    def run(self, assignment: str, notebook: Path, inputs: Path, out: Path, timeout: float) -> int | None:
+        """Probe ``notebook`` with ``inputs`` into ``out`` (all in the scratch folder); the exit code (None: killed).
+
+        Once the probe process says its results are written it is killed rather than waited for (0).
+        """
+        for path in (out, inputs):
+            if self._spec.uid is not None:
+                os.chown(path, self._spec.uid, self._spec.uid)  # made by the grader after the sandbox took the scratch
+        job = {"assignment": assignment, "notebook": str(notebook), "inputs": str(inputs), "out": str(out)}
+        try:
+            self._jobs.send_bytes(json.dumps(job).encode())
+        except OSError:
+            pass  # the waiting process is gone; its exit code says so
+        finally:
+            self._jobs.close()
+        if self._results_written(timeout):
+            self._kill()
+            return 0
+        self._kill()  # ended early or ran past its time
+        self._process.join()
+        return self._process.exitcode if self._process.exitcode != -signal.SIGKILL else None
+
+    def _results_written(self, timeout: float) -> bool:
+        ready = multiprocessing.connection.wait([self._done, self._process.sentinel], timeout)
+        if self._done not in ready:
+            return False
+        try:
+            return self._done.recv_bytes(len(DONE)) == DONE
+        except (EOFError, OSError):
+            return False
+
+    def cancel(self) -> None:
+        """Stop the waiting process (the notebook never got to probing)."""
+        self._jobs.close()
+        self._done.close()
+        self._kill()

@@ -23,7 +23,7 @@ SLOWEST = 10
 REPORT_STYLE = STYLE + """
 body { max-width: 64rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
 .bar { background: #d0d7de; height: .7rem; display: inline-block; vertical-align: middle; }
-.charts img { max-width: 100%; border: 1px solid #eee; }
+.charts img { max-width: 100%; height: auto; box-sizing: border-box; border: 1px solid #eee; }
 """
 
 

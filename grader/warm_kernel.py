@@ -30,7 +30,7 @@ from grader.execute import SandboxRun
 from grader.jail import KERNEL_VARIABLES
 from grader.kernel import SandboxedKernelManager, sandboxed_manager
 from grader.kernel_child import run_kernel
-from grader.probe_launcher import bare_main, probe_context
+from grader.probe_launcher import WaitingProbe, bare_main, probe_context
 from grader.watchdog import stop_kernel
 
 START_TIMEOUT = 60  # seconds a kernel may take to start
@@ -98,53 +98,63 @@ class ForkedKernelProvisioner(LocalProvisioner):
 
 @dataclass(frozen=True)
 class ReadyKernel:
-    """A sandboxed kernel started for the next submission: its scratch, its manager, its start."""
+    """A sandboxed kernel started for the next submission: its scratch, its manager, its start, its probe process."""
 
     run: SandboxRun
     manager: SandboxedKernelManager
-    started: concurrent.futures.Future
+    probe: WaitingProbe
+
+    def stop(self) -> None:
+        """Stop the kernel and the probe process, and remove the scratch folder."""
+        self.probe.cancel()
+        stop_kernel(self.manager)
+        shutil.rmtree(self.run.scratch, ignore_errors=True)
 
 
 class KernelReserve:
     """Keeps one sandboxed kernel starting ahead, so that the next submission does not wait for it.
 
     The next kernel starts (on a thread of its own) once the previous notebook has finished
-    executing, while the grader probes and checks that submission. Each kernel still serves
-    one submission only, in a new scratch folder.
+    executing, while the grader probes and checks that submission; the probe process of the
+    next submission starts beside it and waits in the sandbox. Each kernel and each probe
+    process still serves one submission only, in a new scratch folder.
     """
 
     def __init__(self, make_run: Callable[[Path], SandboxRun]) -> None:
         self._make_run = make_run
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, daemon=True, name="grader-kernels").start()
-        self._ahead: ReadyKernel | None = None
+        self._starter = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="grader-kernel-start")
+        self._ahead: concurrent.futures.Future[ReadyKernel] | None = None
+
+    def _start(self) -> ReadyKernel:
+        """Runs on the starter thread: the scratch folder, the waiting probe process, the kernel."""
+        scratch = Path(tempfile.mkdtemp(prefix="grader-work-"))
+        run = self._make_run(scratch)
+        manager = sandboxed_manager(run.spec, scratch)
+        ready = ReadyKernel(run, manager, WaitingProbe(run.spec))
+        try:
+            asyncio.run_coroutine_threadsafe(manager.start_kernel(), self._loop).result(timeout=START_TIMEOUT)
+        except BaseException:
+            ready.stop()
+            raise
+        return ready
 
     def start_next(self) -> None:
-        """Start the kernel of the next submission now, unless one is already on its way."""
+        """Start the kernel of the next submission now (in the background), unless one is already on its way."""
         if self._ahead is None:
-            scratch = Path(tempfile.mkdtemp(prefix="grader-work-"))
-            run = self._make_run(scratch)
-            manager = sandboxed_manager(run.spec, scratch)
-            started = asyncio.run_coroutine_threadsafe(manager.start_kernel(), self._loop)
-            self._ahead = ReadyKernel(run, manager, started)
+            self._ahead = self._starter.submit(self._start)
 
     def take(self) -> ReadyKernel:
         """The kernel started ahead (started now when there is none), once it runs."""
         self.start_next()
-        ready, self._ahead = self._ahead, None
-        try:
-            ready.started.result(timeout=START_TIMEOUT)
-        except BaseException:
-            stop_kernel(ready.manager)
-            shutil.rmtree(ready.run.scratch, ignore_errors=True)
-            raise
-        return ready
+        ahead, self._ahead = self._ahead, None
+        return ahead.result(timeout=2 * START_TIMEOUT)
 
     def close(self) -> None:
         """Stop the kernel started ahead, if any, and remove its scratch folder."""
-        ready, self._ahead = self._ahead, None
-        if ready is not None:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
             with contextlib.suppress(Exception):
-                ready.started.result(timeout=START_TIMEOUT)
-            stop_kernel(ready.manager)
-            shutil.rmtree(ready.run.scratch, ignore_errors=True)
+                ahead.result(timeout=2 * START_TIMEOUT).stop()
+        self._starter.shutdown(wait=False)
