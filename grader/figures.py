@@ -44,6 +44,9 @@ def warm_up() -> None:
     axis.plot([0, 1], [0, 1])
     axis.set_title("warm-up")
     _png(figure)
+    grid_png([("warm-up", [Panel("signed", np.eye(3), "signed", kernel=True),
+                           Panel("magnitude", np.eye(3), "magnitude")])])
+    matrix_png(np.eye(2, dtype=int), "warm-up", "rows", "columns")
 
 
 def learning_curves(artifacts: Artifacts) -> Figure:
@@ -67,10 +70,10 @@ def learning_curves(artifacts: Artifacts) -> Figure:
 def worst_confusions(matrix: np.ndarray, count: int = 3) -> list[tuple[int, int, int]]:
     """(true digit, predicted digit, times) of the largest off-diagonal cells, largest first."""
     off_diagonal = matrix * (1 - np.eye(len(matrix), dtype=matrix.dtype))
-    order = np.argsort(off_diagonal, axis=None)[::-1][:count]
-    cells = [(*np.unravel_index(index, matrix.shape), ) for index in order]
-    return [(int(true), int(predicted), int(matrix[true, predicted])) for true, predicted in cells
-            if matrix[true, predicted] > 0]
+    largest = np.argsort(off_diagonal, axis=None)[::-1][:count]
+    trues, guesses = np.unravel_index(largest, matrix.shape)
+    return [(int(true), int(guess), int(matrix[true, guess])) for true, guess in zip(trues, guesses, strict=True)
+            if matrix[true, guess] > 0]
 
 
 def confusion_matrix(artifacts: Artifacts) -> Figure:

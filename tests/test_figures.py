@@ -87,3 +87,14 @@ def test_an_untouched_notebook_gets_no_picture_and_stale_ones_go(tmp_path: Path)
     write_figures(filter_artifacts(REFERENCE), tmp_path)
     assert write_figures(filter_artifacts({name: None for name in REFERENCE}), tmp_path) == []
     assert read_figures(tmp_path) == []
+
+
+def test_the_caption_names_the_worst_mix_ups_largest_first() -> None:
+    from grader.figures import worst_confusions
+    from grader.mosaic import matrix_png
+
+    matrix = np.array([[5, 0, 3], [1, 4, 0], [0, 7, 2]])
+    assert worst_confusions(matrix) == [(2, 1, 7), (0, 2, 3), (1, 0, 1)]
+    assert worst_confusions(np.diag([3, 4, 5])) == []  # no mix-up, nothing named
+    png = matrix_png(matrix, "title", "rows", "columns")
+    assert png.startswith(b"\x89PNG") and len(png) > 1_000
