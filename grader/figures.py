@@ -72,8 +72,8 @@ def worst_confusions(matrix: np.ndarray, count: int = 3) -> list[tuple[int, int,
     off_diagonal = matrix * (1 - np.eye(len(matrix), dtype=matrix.dtype))
     largest = np.argsort(off_diagonal, axis=None)[::-1][:count]
     trues, guesses = np.unravel_index(largest, matrix.shape)
-    return [(int(true), int(guess), int(matrix[true, guess])) for true, guess in zip(trues, guesses, strict=True)
-            if matrix[true, guess] > 0]
+    return [(int(true), int(guess), int(off_diagonal[true, guess])) for true, guess in zip(trues, guesses, strict=True)
+            if off_diagonal[true, guess] > 0]
 
 
 def confusion_matrix(artifacts: Artifacts) -> Figure:
