@@ -28,6 +28,9 @@ PRELOAD = ["numpy", "torch", "torch.nn", "torch.utils.data", "torchvision", "cv2
            "matplotlib_inline.backend_inline", "grader.jail", "grader.probe", "grader.probes", "grader.data",
            "grader.export", "grader.kernel_child"]
 MAX_JOB_BYTES = 1 << 16
+# One thread: a probe is a few forward passes, and it runs while the next kernel starts on the other
+# cores; with two OpenMP threads, one of them starved, the mnist and conv probes took 2 to 3 times longer.
+PROBE_THREADS = 1
 DONE = b"done"  # the waiting probe's word that its results are written
 _context = None
 _main_lock = threading.Lock()
@@ -135,10 +138,6 @@ def _finish(process: Any, timeout: float) -> int | None:
     return process.exitcode
 
 
-def _threads() -> int:
-    return int(os.environ.get("OMP_NUM_THREADS", "0") or 0) or max(1, os.cpu_count() or 1)
-
-
 def run_probe_process(assignment: str, notebook: Path, inputs: Path, out: Path, spec: JailSpec,
                       timeout: float) -> int | None:
     """Run the probes of ``assignment`` in a forked child inside the sandbox ``spec``; its exit code (None: killed).
@@ -147,7 +146,7 @@ def run_probe_process(assignment: str, notebook: Path, inputs: Path, out: Path, 
     """
     out.mkdir(parents=True, exist_ok=True)
     process = probe_context().Process(
-        target=_child, args=(assignment, str(notebook), str(inputs), str(out), spec.to_json(), _threads()))
+        target=_child, args=(assignment, str(notebook), str(inputs), str(out), spec.to_json(), PROBE_THREADS))
     with bare_main():
         process.start()
     return _finish(process, timeout)
@@ -165,7 +164,7 @@ class WaitingProbe:
         receiver, self._jobs = probe_context().Pipe(duplex=False)
         self._done, sender = probe_context().Pipe(duplex=False)
         self._process = probe_context().Process(target=_waiting_child,
-                                                args=(spec.to_json(), receiver, sender, _threads()))
+                                                args=(spec.to_json(), receiver, sender, PROBE_THREADS))
         with bare_main():
             self._process.start()
         receiver.close()

@@ -12,6 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grader.sandbox import isolation_mode
@@ -116,3 +117,35 @@ def test_each_submission_gets_a_fresh_kernel_that_starts_fast(repo: Path, tmp_pa
         stop_worker()
     assert len(pids) == 3 and len(scratches) == 3
     assert min(waits) < 0.5, f"a kernel started ahead should answer at once, waited {waits}"
+
+
+THREADS_CELL = ('import torch\n'
+                'open("probe_threads.txt", "w").write(str(torch.get_num_threads()))\n'
+                'def conv_output_size(w_in, kernel_size, stride=1, padding=0):\n'
+                '    return (w_in - kernel_size + 2 * padding) // stride + 1\n')
+
+
+def test_the_probe_process_runs_torch_on_one_thread(repo: Path, tmp_path: Path) -> None:
+    import nbformat
+
+    from grader.autograde import SECRET_SUFFIX, probe_inputs, sandbox_run
+    from grader.batch import prepare_context
+    from grader.probe_launcher import PROBE_THREADS, WaitingProbe
+
+    context = prepare_context(small_course(repo, tmp_path / "course"), ("cnn_quiz",))
+    run = sandbox_run(context, tmp_path / "scratch")
+    notebook = nbformat.read(repo / "source" / "cnn_quiz" / "cnn_quiz.ipynb", as_version=4)
+    cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "conv_output_size")
+    cell.source = THREADS_CELL
+    nbformat.write(notebook, run.scratch / "cnn_quiz.ipynb")
+    inputs = probe_inputs("cnn_quiz", tuple(sorted(context.settings.check_parameters("cnn_quiz").items())))
+    np.savez(run.scratch / "inputs.npz", **{k: v for k, v in inputs.items() if not k.endswith(SECRET_SUFFIX)})
+    (run.scratch / "probes").mkdir()
+    probe = WaitingProbe(run.spec)
+    try:
+        probe.run("cnn_quiz", run.scratch / "cnn_quiz.ipynb", run.scratch / "inputs.npz", run.scratch / "probes", 60)
+    finally:
+        probe.cancel()
+    written = Path(run.spec.workdir) / "probe_threads.txt"
+    assert written.read_text() == str(PROBE_THREADS) == "1", "a probe should not fight the next kernel for cores"
+    assert (run.scratch / "probes" / "conv_output_size.json").is_file()
