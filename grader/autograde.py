@@ -181,7 +181,7 @@ def draw_figures(artifacts: Artifacts, out_dir: Path) -> None:
 
     try:
         write_figures(artifacts, out_dir)
-    except Exception as error:  # noqa: BLE001 - matplotlib on odd data: the page goes without it
+    except Exception as error:  # noqa: BLE001 - a picture of odd data: the page goes without it
         (out_dir / "figures.log").write_text(f"{type(error).__name__}: {error}\n", encoding="utf-8")
 
 

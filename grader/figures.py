@@ -10,43 +10,25 @@ an unseen road and its ``convolve2d``, each beside the expected result. Each pic
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from grader.artifacts import ArtifactError, Artifacts
+from grader.chart import Series, line_chart_png
 from grader.filter_figures import KERNEL_FIGURES, Figure
 from grader.mosaic import Panel, grid_png, matrix_png
 
 FIGURE_PREFIX = "figure-"
 
 
-def _figure(width: float, height: float):  # noqa: ANN202 - matplotlib's Figure
-    """A matplotlib figure drawn by Agg, without pyplot's figure manager."""
-    from matplotlib.figure import Figure as MatplotlibFigure
-
-    return MatplotlibFigure(figsize=(width, height))
-
-
-def _png(figure: object) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80, pil_kwargs={"compress_level": 3})  # type: ignore[attr-defined]
-    return buffer.getvalue()
-
-
 def warm_up() -> None:
-    """Import matplotlib and draw once, so that a submission's first picture costs no more than the next."""
-    figure = _figure(1, 1)
-    axis = figure.add_axes((0.1, 0.1, 0.8, 0.8))
-    axis.imshow(np.zeros((2, 2)), cmap="gray")
-    axis.plot([0, 1], [0, 1])
-    axis.set_title("warm-up")
-    _png(figure)
+    """Draw each kind of picture once, so that a submission's first picture costs no more than the next."""
     grid_png([("warm-up", [Panel("signed", np.eye(3), "signed", kernel=True),
                            Panel("magnitude", np.eye(3), "magnitude")])])
     matrix_png(np.eye(2, dtype=int), "warm-up", "rows", "columns")
+    line_chart_png([Series("warm-up", np.arange(3.0))], "x", "y", ("lowest", 0, 1))
 
 
 def learning_curves(artifacts: Artifacts) -> Figure:
@@ -54,17 +36,9 @@ def learning_curves(artifacts: Artifacts) -> Figure:
     train, valid = artifacts.array("train_losses", ndim=1), artifacts.array("valid_losses", ndim=1)
     if not len(train):
         raise ValueError("no epoch recorded")
-    figure = _figure(5, 3)
-    axis = figure.add_axes((0.13, 0.16, 0.83, 0.8))
-    axis.plot(range(1, len(train) + 1), train, label="training")
-    axis.plot(range(1, len(valid) + 1), valid, label="validation")
-    if len(valid):
-        best = int(np.argmin(valid))
-        axis.scatter([best + 1], [valid[best]], color="black", zorder=3, label="lowest validation")
-    axis.set_xlabel("epoch")
-    axis.set_ylabel("loss")
-    axis.legend()
-    return "learning-curves", "Your learning curves: loss per epoch", _png(figure)
+    marked = ("lowest validation", 1, int(np.argmin(valid)) + 1) if len(valid) else None
+    png = line_chart_png([Series("training", train), Series("validation", valid)], "epoch", "loss", marked)
+    return "learning-curves", "Your learning curves: loss per epoch", png
 
 
 def worst_confusions(matrix: np.ndarray, count: int = 3) -> list[tuple[int, int, int]]:

@@ -49,25 +49,27 @@ def coloured(picture: np.ndarray, scale: str) -> np.ndarray:
     return _lut("magma")[levels] if scale == "magnitude" else np.repeat(levels.astype(np.uint8)[..., None], 3, axis=2)
 
 
-def _text(canvas: np.ndarray, text: str, left: int, baseline: int, colour: tuple[int, int, int] = (0, 0, 0),
-          scale: float = FONT_SCALE) -> None:
+def text(canvas: np.ndarray, words: str, left: int, baseline: int, colour: tuple[int, int, int] = (0, 0, 0),
+         scale: float = FONT_SCALE) -> None:
+    """Write ``words`` on ``canvas`` (RGB) in OpenCV's plain font, anti-aliased."""
     import cv2
 
-    cv2.putText(canvas, text, (left, baseline), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
+    cv2.putText(canvas, words, (left, baseline), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
 
 
-def _text_width(text: str, scale: float = FONT_SCALE) -> int:
+def text_width(words: str, scale: float = FONT_SCALE) -> int:
+    """The width in pixels of ``words`` written by :func:`text` at ``scale``."""
     import cv2
 
-    return cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0]
+    return cv2.getTextSize(words, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0]
 
 
 def _weights_written(image: np.ndarray, weights: np.ndarray, block: int) -> None:
     texts = [f"{value + 0.0:.2g}" for value in weights.ravel()]
-    scale = min(0.5, 0.85 * block / max(_text_width(text, 1.0) for text in texts))
-    for (row, column), text in zip(np.ndindex(weights.shape), texts, strict=True):
-        left = int((column + 0.5) * block - _text_width(text, scale) / 2)
-        _text(image, text, left, int((row + 0.5) * block + 4), scale=scale)
+    scale = min(0.5, 0.85 * block / max(text_width(written, 1.0) for written in texts))
+    for (row, column), written in zip(np.ndindex(weights.shape), texts, strict=True):
+        left = int((column + 0.5) * block - text_width(written, scale) / 2)
+        text(image, written, left, int((row + 0.5) * block + 4), scale=scale)
 
 
 def rendered(panel: Panel) -> np.ndarray:
@@ -93,7 +95,7 @@ def grid_png(rows: list[tuple[str, list[Panel]]]) -> bytes:
     images = [[rendered(panel) for panel in panels] for _, panels in rows]
     n_columns = max(len(line) for line in images)
     widths = [max((line[c].shape[1] for line in images if c < len(line)), default=0) for c in range(n_columns)]
-    widths = [max(width, *(_text_width(p.title) + 4 for _, ps in rows for i, p in enumerate(ps) if i == c))
+    widths = [max(width, *(text_width(p.title) + 4 for _, ps in rows for i, p in enumerate(ps) if i == c))
               for c, width in enumerate(widths)]
     label_width = LABEL_WIDTH if any(label for label, _ in rows) else 0
     heights = [max(image.shape[0] for image in line) for line in images]
@@ -101,17 +103,18 @@ def grid_png(rows: list[tuple[str, list[Panel]]]) -> bytes:
                       label_width + sum(widths) + GAP * (n_columns + 1), 3), 255, dtype=np.uint8)
     top = GAP
     for (label, panels), line, height in zip(rows, images, heights, strict=True):
-        _text(canvas, label, 6, top + TITLE_HEIGHT + height // 2, scale=0.55)
+        text(canvas, label, 6, top + TITLE_HEIGHT + height // 2, scale=0.55)
         left = label_width + GAP
         for c, (panel, image) in enumerate(zip(panels, line, strict=True)):
-            _text(canvas, panel.title, left, top + TITLE_HEIGHT - 7)
+            text(canvas, panel.title, left, top + TITLE_HEIGHT - 7)
             canvas[top + TITLE_HEIGHT:top + TITLE_HEIGHT + image.shape[0], left:left + image.shape[1]] = image
             left += widths[c] + GAP
         top += TITLE_HEIGHT + height + GAP
-    return _encoded(canvas)
+    return encoded_png(canvas)
 
 
-def _encoded(canvas: np.ndarray) -> bytes:
+def encoded_png(canvas: np.ndarray) -> bytes:
+    """``canvas`` (RGB ``uint8``) as PNG bytes."""
     import cv2
 
     ok, png = cv2.imencode(".png", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
@@ -131,18 +134,18 @@ def matrix_png(matrix: np.ndarray, title: str, row_name: str, column_name: str, 
     left, top = 64, 54
     canvas = np.full((top + rows * block + 40, left + columns * block + GAP, 3), 255, dtype=np.uint8)
     canvas[top:top + rows * block, left:left + columns * block] = picture
-    _text(canvas, title, left, 18, scale=0.5)
-    _text(canvas, column_name, left, 38)
+    text(canvas, title, left, 18, scale=0.5)
+    text(canvas, column_name, left, 38)
     for index in range(columns):
-        _text(canvas, str(index), left + index * block + block // 2 - 4, top - 4)
+        text(canvas, str(index), left + index * block + block // 2 - 4, top - 4)
     for index in range(rows):
-        _text(canvas, str(index), left - 16, top + index * block + block // 2 + 5)
+        text(canvas, str(index), left - 16, top + index * block + block // 2 + 5)
     dark = counts > counts.max() / 2
     for (row, column), count in np.ndenumerate(counts):
         if count:
-            text = str(count)
-            _text(canvas, text, left + column * block + (block - _text_width(text, 0.38)) // 2,
-                  top + row * block + block // 2 + 5, (255, 255, 255) if dark[row, column] else (0, 0, 0), scale=0.38)
-    _text(canvas, row_name, 6, top + rows * block + 28)
-    return _encoded(canvas)
+            written = str(count)
+            text(canvas, written, left + column * block + (block - text_width(written, 0.38)) // 2,
+                 top + row * block + block // 2 + 5, (255, 255, 255) if dark[row, column] else (0, 0, 0), scale=0.38)
+    text(canvas, row_name, 6, top + rows * block + 28)
+    return encoded_png(canvas)
 
