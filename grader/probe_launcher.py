@@ -25,7 +25,8 @@ from grader.jail import NAMESPACES, JailSpec, enter_jail
 # what kernels and probes import anyway; nothing that holds grading data (checks, held-out digits)
 PRELOAD = ["numpy", "torch", "torch.nn", "torch.utils.data", "torchvision", "cv2", "matplotlib",
            "matplotlib.pyplot", "mlxtend", "tqdm", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
-           "matplotlib_inline.backend_inline", "grader.jail", "grader.probe", "grader.probes", "grader.data",
+           "matplotlib_inline.backend_inline", "ipykernel.debugger", "ipykernel.zmqshell", "IPython.core.debugger",
+           "IPython.core.completerlib", "sqlite3", "grader.jail", "grader.probe", "grader.probes", "grader.data",
            "grader.export", "grader.kernel_child"]
 MAX_JOB_BYTES = 1 << 16
 # One thread: a probe is a few forward passes, and it runs while the next kernel starts on the other
