@@ -219,7 +219,7 @@ def sandbox_session(context: GradingContext, kernels: KernelReserve | None) -> I
     try:
         yield Session(ready.run, ready.manager, ready.probe)
     finally:
-        ready.stop()
+        kernels.retire(ready)
 
 
 def run_notebook(notebook: nbformat.NotebookNode, submission: Submission, context: GradingContext,

@@ -17,7 +17,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from grader.jail import JailSpec
 from grader.kernel import ENGINE, sandboxed_manager
-from grader.watchdog import Watchdog, stop_kernel
+from grader.watchdog import Watchdog, kill_kernel, stop_kernel
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,7 @@ def execute_notebook(
     output.parent.mkdir(parents=True, exist_ok=True)
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    owns_manager = manager is None
     if manager is None:
         manager = AsyncKernelManager(kernel_name="python3") if sandbox is None else sandboxed_manager(
             sandbox.spec, sandbox.scratch)
@@ -160,8 +161,11 @@ def execute_notebook(
         except Exception:
             if watchdog.reason is None:
                 raise
-        finally:
-            stop_kernel(manager)  # nbclient leaves a kernel it did not create running
+        finally:  # nbclient leaves a kernel it did not create running
+            if owns_manager:
+                stop_kernel(manager)
+            else:
+                kill_kernel(manager)  # whoever started it waits for its end and frees its files
     if watchdog.reason is not None:
         raise watchdog.reason
     wall = time.perf_counter() - started

@@ -31,7 +31,7 @@ from grader.jail import KERNEL_VARIABLES
 from grader.kernel import SandboxedKernelManager, sandboxed_manager
 from grader.kernel_child import run_kernel
 from grader.probe_launcher import WaitingProbe, bare_main, probe_context
-from grader.watchdog import stop_kernel
+from grader.watchdog import kill_kernel, stop_kernel
 
 START_TIMEOUT = 60  # seconds a kernel may take to start
 
@@ -104,9 +104,14 @@ class ReadyKernel:
     manager: SandboxedKernelManager
     probe: WaitingProbe
 
+    def kill(self) -> None:
+        """SIGKILL the probe process and the kernel's process group now, without waiting for them to end."""
+        self.probe.cancel()
+        kill_kernel(self.manager)
+
     def stop(self) -> None:
         """Stop the kernel and the probe process, and remove the scratch folder."""
-        self.probe.cancel()
+        self.kill()
         stop_kernel(self.manager)
         shutil.rmtree(self.run.scratch, ignore_errors=True)
 
@@ -125,6 +130,7 @@ class KernelReserve:
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, daemon=True, name="grader-kernels").start()
         self._starter = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="grader-kernel-start")
+        self._cleaner = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="grader-kernel-stop")
         self._ahead: concurrent.futures.Future[ReadyKernel] | None = None
 
     def _start(self) -> ReadyKernel:
@@ -151,10 +157,20 @@ class KernelReserve:
         ahead, self._ahead = self._ahead, None
         return ahead.result(timeout=2 * START_TIMEOUT)
 
+    def retire(self, ready: ReadyKernel) -> None:
+        """Kill a used kernel and its probe process now; wait for their end and remove the scratch in the background.
+
+        A torch-sized kernel takes about 20 ms to end and its scratch folder as long to remove:
+        the next submission need not wait for either.
+        """
+        ready.kill()
+        self._cleaner.submit(ready.stop)
+
     def close(self) -> None:
-        """Stop the kernel started ahead, if any, and remove its scratch folder."""
+        """Stop the kernel started ahead, if any, and finish retiring the used ones."""
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
             with contextlib.suppress(Exception):
                 ahead.result(timeout=2 * START_TIMEOUT).stop()
         self._starter.shutdown(wait=False)
+        self._cleaner.shutdown(wait=True)

@@ -149,3 +149,22 @@ def test_the_probe_process_runs_torch_on_one_thread(repo: Path, tmp_path: Path) 
     written = Path(run.spec.workdir) / "probe_threads.txt"
     assert written.read_text() == str(PROBE_THREADS) == "1", "a probe should not fight the next kernel for cores"
     assert (run.scratch / "probes" / "conv_output_size.json").is_file()
+
+
+def test_a_retired_kernel_is_killed_at_once_and_cleaned_up_in_the_background(repo: Path, tmp_path: Path) -> None:
+    from grader.autograde import sandbox_run
+    from grader.batch import prepare_context
+    from grader.warm_kernel import KernelReserve
+
+    context = prepare_context(small_course(repo, tmp_path / "course"), ("cnn_quiz",))
+    reserve = KernelReserve(lambda scratch: sandbox_run(context, scratch))
+    ready = reserve.take()
+    uid, scratch, connection = ready.run.spec.uid, ready.run.scratch, Path(ready.manager.connection_file)
+    assert processes_of(uid) and scratch.is_dir() and connection.is_file()
+    reserve.retire(ready)
+    deadline = time.monotonic() + 3
+    while processes_of(uid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert processes_of(uid) == [], "retiring a kernel should kill it and its probe process at once"
+    reserve.close()  # waits for the background clean-up
+    assert not scratch.exists() and not connection.exists()
