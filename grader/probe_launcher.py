@@ -42,6 +42,7 @@ def probe_context() -> multiprocessing.context.BaseContext:
     global _context
     if _context is None:
         os.environ.setdefault("MPLBACKEND", "Agg")  # inherited by the server before it imports pyplot
+        os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # debugpy's import warns on stderr otherwise
         _context = multiprocessing.get_context("forkserver")
         _context.set_forkserver_preload(PRELOAD)
     return _context
