@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -168,3 +169,34 @@ def test_a_retired_kernel_is_killed_at_once_and_cleaned_up_in_the_background(rep
     assert processes_of(uid) == [], "retiring a kernel should kill it and its probe process at once"
     reserve.close()  # waits for the background clean-up
     assert not scratch.exists() and not connection.exists()
+
+
+def niceness_of_threads(pid: int) -> list[int]:
+    """The niceness of every thread of ``pid`` (field 19 of /proc/PID/task/TID/stat)."""
+    values = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            values.append(int((task / "stat").read_text().rsplit(")", 1)[1].split()[16]))
+    return values
+
+
+def test_every_thread_of_a_started_kernel_runs_at_the_sandbox_niceness(repo: Path, tmp_path: Path) -> None:
+    from grader.autograde import sandbox_run
+    from grader.batch import prepare_context
+    from grader.warm_kernel import KernelReserve
+
+    context = prepare_context(small_course(repo, tmp_path / "course"), ("cnn_quiz",))
+    reserve = KernelReserve(lambda scratch: sandbox_run(context, scratch))
+    ready = reserve.take()
+    try:
+        client = ready.manager.client()
+        client.start_channels()
+        asyncio.run(client.wait_for_ready(timeout=30))  # ipykernel has started all its threads
+        client.stop_channels()
+        base = os.getpriority(os.PRIO_PROCESS, 0)
+        threads = [nice for pid in processes_of(ready.run.spec.uid) for nice in niceness_of_threads(pid)]
+        assert len(threads) >= 3, "the kernel and its waiting probe, with ipykernel's threads"
+        assert set(threads) == {min(base + context.sandbox.nice, 19)}, "no thread may run above the sandbox's niceness"
+    finally:
+        reserve.retire(ready)
+        reserve.close()
