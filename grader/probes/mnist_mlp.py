@@ -10,6 +10,7 @@ import numpy as np
 ASSIGNMENT = "mnist_mlp"
 CELLS = ("imports", "mlp_model", "model_to_device", "mlp_loss_optimizer")
 CHECKPOINT = "model.pt"
+SECOND_PASS = 100  # held-out images scored twice: dropout left on changes nearly every score of every image
 
 
 def make_inputs(parameters: Mapping[str, Any]) -> dict[str, np.ndarray]:
@@ -69,7 +70,7 @@ def probe_loss_optimizer(namespace: dict, inputs: Mapping[str, np.ndarray]):
 
 
 def probe_checkpoint(namespace: dict, inputs: Mapping[str, np.ndarray]):
-    """Load ``model.pt`` (weights only) into a fresh ``Net()``; scores on every split, twice on held-out."""
+    """Load ``model.pt`` (weights only) into a fresh ``Net()``; scores on every split, the first held-out ones twice."""
     import torch
 
     model = namespace["Net"]()
@@ -79,7 +80,7 @@ def probe_checkpoint(namespace: dict, inputs: Mapping[str, np.ndarray]):
     return {}, {
         "valid": _scores(model, inputs["valid_images"]), "test": _scores(model, inputs["test_images"]),
         "heldout": _scores(model, inputs["heldout_images"]),
-        "heldout_again": _scores(model, inputs["heldout_images"]),
+        "heldout_again": _scores(model, inputs["heldout_images"][:SECOND_PASS]),
     }
 
 
