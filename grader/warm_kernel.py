@@ -138,13 +138,20 @@ class KernelReserve:
         scratch = Path(tempfile.mkdtemp(prefix="grader-work-"))
         run = self._make_run(scratch)
         manager = sandboxed_manager(run.spec, scratch)
-        ready = ReadyKernel(run, manager, WaitingProbe(run.spec))
+        starting = asyncio.run_coroutine_threadsafe(manager.start_kernel(), self._loop)
+        probe = None
         try:
-            asyncio.run_coroutine_threadsafe(manager.start_kernel(), self._loop).result(timeout=START_TIMEOUT)
+            probe = WaitingProbe(run.spec)  # forked while the kernel, the long pole, starts up
+            starting.result(timeout=START_TIMEOUT)
         except BaseException:
-            ready.stop()
+            with contextlib.suppress(BaseException):
+                starting.result(timeout=START_TIMEOUT)  # never stop a kernel halfway through its start
+            if probe is not None:
+                probe.cancel()
+            stop_kernel(manager)
+            shutil.rmtree(scratch, ignore_errors=True)
             raise
-        return ready
+        return ReadyKernel(run, manager, probe)
 
     def start_next(self) -> None:
         """Start the kernel of the next submission now (in the background), unless one is already on its way."""
