@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import hashlib
 import importlib
 import itertools
@@ -136,6 +137,10 @@ def start_worker(threads: int, assignments: tuple[str, ...], context: GradingCon
     _kernels = KernelReserve(functools.partial(sandbox_run, context))
     _kernels.start_next()
     multiprocessing.util.Finalize(_kernels, _kernels.close, exitpriority=10)  # runs when a pool worker exits
+    # what is alive now (torch, nbgrader, pytest, all warmed up) lives as long as the process: the
+    # cyclic garbage collector need not walk it again, which cost 30-50 ms a notebook in full collections
+    gc.collect()
+    gc.freeze()
 
 
 def stop_worker() -> None:
@@ -144,6 +149,7 @@ def stop_worker() -> None:
     if _kernels is not None:
         _kernels.close()
         _kernels = None
+        gc.unfreeze()
 
 
 def file_sha256(path: Path) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import shutil
 import signal
@@ -98,6 +99,7 @@ def test_each_submission_gets_a_fresh_kernel_that_starts_fast(repo: Path, tmp_pa
     course = small_course(repo, tmp_path / "course")
     context = prepare_context(course, ("cnn_quiz",))
     start_worker(1, ("cnn_quiz",), context)
+    assert gc.get_freeze_count() > 0, "what warm-up left alive should be out of the garbage collector's way"
     try:
         pids, scratches, waits = set(), set(), []
         for _ in range(3):
@@ -116,6 +118,7 @@ def test_each_submission_gets_a_fresh_kernel_that_starts_fast(repo: Path, tmp_pa
             time.sleep(1.5)  # as if this submission were probed and checked meanwhile
     finally:
         stop_worker()
+    assert gc.get_freeze_count() == 0
     assert len(pids) == 3 and len(scratches) == 3
     assert min(waits) < 0.5, f"a kernel started ahead should answer at once, waited {waits}"
 
