@@ -163,6 +163,10 @@ def test_a_retired_kernel_is_killed_at_once_and_cleaned_up_in_the_background(rep
     context = prepare_context(small_course(repo, tmp_path / "course"), ("cnn_quiz",))
     reserve = KernelReserve(lambda scratch: sandbox_run(context, scratch))
     ready = reserve.take()
+    client = ready.manager.client()
+    client.start_channels()
+    asyncio.run(client.wait_for_ready(timeout=30))  # the kernel runs as its sandbox uid by now
+    client.stop_channels()
     uid, scratch, connection = ready.run.spec.uid, ready.run.scratch, Path(ready.manager.connection_file)
     assert processes_of(uid) and scratch.is_dir() and connection.is_file()
     reserve.retire(ready)
