@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, DeduplicateIds, OverwriteKernelspec
+from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, DeduplicateIds
 from nbgrader.preprocessors.base import NbGraderPreprocessor
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, make_url
@@ -26,14 +26,19 @@ from traitlets.config import Config
 
 from grader.course import CourseError
 from grader.release import course_config, generate_assignment
-from grader.source_cells import NotebookCells, QuickCheckCellMetadata, RecordedOverwriteCells
+from grader.source_cells import (
+    NotebookCells,
+    QuickCheckCellMetadata,
+    RecordedOverwriteCells,
+    RecordedOverwriteKernelspec,
+)
 
 
 def sanitizers(config: Config, cells: NotebookCells) -> tuple[NbGraderPreprocessor, ...]:
-    """nbgrader's autograde chain, ``OverwriteCells`` and ``CheckCellMetadata`` reading ``cells`` from memory."""
-    return (ClearOutput(config=config), DeduplicateIds(config=config), OverwriteKernelspec(config=config),
-            RecordedOverwriteCells(config=config, cells=cells), QuickCheckCellMetadata(config=config),
-            ClearHiddenTests(config=config))
+    """nbgrader's autograde chain, its gradebook lookups answered from ``cells`` in memory."""
+    return (ClearOutput(config=config), DeduplicateIds(config=config),
+            RecordedOverwriteKernelspec(config=config, cells=cells), RecordedOverwriteCells(config=config, cells=cells),
+            QuickCheckCellMetadata(config=config), ClearHiddenTests(config=config))
 
 
 def put_tools_on_path() -> None:

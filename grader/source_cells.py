@@ -2,13 +2,15 @@
 
 nbgrader's ``OverwriteCells`` opens the gradebook and queries it cell by cell for every
 submission, and ``CheckCellMetadata`` re-checks its JSON schema for every cell; together
-they cost about 0.1 s a notebook. The source cells cannot change during a run, so
-:class:`NotebookCells` holds them in memory (read through nbgrader's own API) and the two
-subclasses here run nbgrader's code against that copy.
+they cost about 0.1 s a notebook; ``OverwriteKernelspec`` opens the gradebook once more for
+the notebook's kernelspec. The source cells cannot change during a run, so :class:`NotebookCells`
+holds them in memory (read through nbgrader's own API) and the subclasses here run nbgrader's
+code against that copy.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +18,7 @@ import jsonschema
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.nbgraderformat import MetadataValidator, ValidationError
 from nbgrader.nbgraderformat.common import BaseMetadataValidator, SchemaTooNewError, SchemaTooOldError
-from nbgrader.preprocessors import CheckCellMetadata, OverwriteCells
+from nbgrader.preprocessors import CheckCellMetadata, OverwriteCells, OverwriteKernelspec
 from nbgrader.preprocessors.base import NbGraderPreprocessor
 from traitlets import Any as AnyTrait
 
@@ -50,6 +52,7 @@ class NotebookCells:
     grade_cells: tuple[ScoredCell, ...]
     solution_cells: tuple[ScoredCell, ...]
     task_cells: tuple[ScoredCell, ...]
+    kernelspec: str | None = None  # the source notebook's kernelspec, as JSON
 
     def find_notebook(self, notebook: str, assignment: str) -> NotebookCells:
         """This record, when it is the one asked for."""
@@ -84,7 +87,8 @@ def read_notebook_cells(db_url: str, assignment: str, notebook: str | None = Non
                                for cell in record.source_cells),
             grade_cells=tuple(ScoredCell(cell.name, float(cell.max_score)) for cell in record.grade_cells),
             solution_cells=tuple(ScoredCell(cell.name) for cell in record.solution_cells),
-            task_cells=tuple(ScoredCell(cell.name, float(cell.max_score)) for cell in record.task_cells))
+            task_cells=tuple(ScoredCell(cell.name, float(cell.max_score)) for cell in record.task_cells),
+            kernelspec=record.kernelspec)
 
 
 class RecordedOverwriteCells(OverwriteCells):
@@ -105,11 +109,39 @@ class RecordedOverwriteCells(OverwriteCells):
         return nb, resources
 
 
+class RecordedOverwriteKernelspec(OverwriteKernelspec):
+    """nbgrader's ``OverwriteKernelspec``, taking the source notebook's kernelspec from a :class:`NotebookCells`."""
+
+    cells = AnyTrait(None, allow_none=True, help="the NotebookCells of the notebook being sanitized")
+
+    def preprocess(self, nb: Any, resources: dict) -> tuple[Any, dict]:
+        """Give the submission the source notebook's kernelspec, when the gradebook has one."""
+        record = self.cells.find_notebook(resources["nbgrader"]["notebook"], resources["nbgrader"]["assignment"])
+        if record.kernelspec:
+            nb.metadata["kernelspec"] = json.loads(record.kernelspec)
+        return nb, resources
+
+
 _VALIDATORS: dict[int, Any] = {}  # schema version -> its jsonschema validator, the schema checked
 
 
+_VALID_METADATA: set[tuple[int, str]] = set()  # (schema version, nbgrader metadata as JSON) found valid
+MAX_REMEMBERED = 4096
+
+
+def _metadata_key(version: int, metadata: Any) -> tuple[int, str] | None:
+    try:
+        return version, json.dumps(metadata, sort_keys=True)
+    except (TypeError, ValueError):
+        return None
+
+
 class _CheckedSchemaOnce(BaseMetadataValidator):
-    """``validate_cell`` with the JSON schema itself checked once, not once per cell."""
+    """``validate_cell`` with the JSON schema itself checked once, not once per cell.
+
+    Metadata already found valid (most cells: those restored from the source) is not
+    validated again.
+    """
 
     def validate_cell(self, cell: Any) -> None:
         if "nbgrader" not in cell.metadata:
@@ -121,6 +153,9 @@ class _CheckedSchemaOnce(BaseMetadataValidator):
         if version > self.schema_version:
             raise SchemaTooNewError(f"Schema version is too new: {version} (expected {self.schema_version})",
                                     version, self.schema_version)
+        key = _metadata_key(self.schema_version, cell.metadata["nbgrader"])
+        if key in _VALID_METADATA:
+            return
         validator = _VALIDATORS.get(self.schema_version)
         if validator is None:
             validator_class = jsonschema.validators.validator_for(self.schema)
@@ -129,6 +164,8 @@ class _CheckedSchemaOnce(BaseMetadataValidator):
         error = jsonschema.exceptions.best_match(validator.iter_errors(cell.metadata["nbgrader"]))
         if error is not None:
             raise error
+        if key is not None and len(_VALID_METADATA) < MAX_REMEMBERED:
+            _VALID_METADATA.add(key)
 
 
 class _FastMetadataValidator(MetadataValidator, _CheckedSchemaOnce):

@@ -71,9 +71,14 @@ def inflate_points(notebook: nbformat.NotebookNode) -> None:
             cell.metadata.nbgrader["points"] = 99
 
 
+def other_kernel(notebook: nbformat.NotebookNode) -> None:
+    notebook.metadata["kernelspec"] = {"name": "other-kernel", "display_name": "Other", "language": "python"}
+
+
 @pytest.mark.parametrize("folder", ["source", "release"])
-@pytest.mark.parametrize("change", [lambda nb: None, tamper_locked, delete_graded, inflate_points],
-                         ids=["as-is", "locked-cells-changed", "graded-cells-deleted", "points-changed"])
+@pytest.mark.parametrize("change", [lambda nb: None, tamper_locked, delete_graded, inflate_points, other_kernel],
+                         ids=["as-is", "locked-cells-changed", "graded-cells-deleted", "points-changed",
+                              "kernelspec-changed"])
 def test_sanitized_exactly_as_nbgrader_does(context, folder: str, change: Callable) -> None:  # noqa: ANN001
     submitted = nbformat.read(ROOT / folder / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     change(submitted)
@@ -84,14 +89,16 @@ def test_sanitized_exactly_as_nbgrader_does(context, folder: str, change: Callab
     assert nbformat.writes(ours) == nbformat.writes(theirs)
     if change is tamper_locked:
         assert "the student changed a locked cell" not in nbformat.writes(ours)
+    assert ours.metadata.kernelspec.name == "python3", "the source notebook's kernel, whatever the submission says"
 
 
 @pytest.mark.parametrize("field, value, error", [("solution", "yes", ValidationError),
                                                   ("schema_version", 1, SchemaTooOldError)])
 def test_malformed_metadata_is_refused_like_nbgrader(context, field: str, value: object, error: type) -> None:  # noqa: ANN001
     notebook = nbformat.read(ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    sanitize(copy.deepcopy(notebook), ASSIGNMENT, "s1", context.db_url, context.source_cells[ASSIGNMENT])
     first = next(cell for cell in notebook.cells if graded(cell, "solution") and not graded(cell, "grade"))
-    first.metadata.nbgrader[field] = value
+    first.metadata.nbgrader[field] = value  # the same cell was valid a moment ago: nothing is taken on trust
     for run in (lambda nb: sanitize(nb, ASSIGNMENT, "s1", context.db_url, context.source_cells[ASSIGNMENT]),
                 lambda nb: nbgrader_chain(nb, context.db_url)):
         with pytest.raises(error):

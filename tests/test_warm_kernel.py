@@ -178,6 +178,16 @@ def test_a_retired_kernel_is_killed_at_once_and_cleaned_up_in_the_background(rep
     assert not scratch.exists() and not connection.exists()
 
 
+def tree_of(pid: int) -> list[int]:
+    """``pid`` and its descendants (from /proc/PID/task/TID/children)."""
+    tree = [pid]
+    for parent in tree:
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                tree.extend(int(child) for child in task.read_text().split())
+    return tree
+
+
 def niceness_of_threads(pid: int) -> list[int]:
     """The niceness of every thread of ``pid`` (field 19 of /proc/PID/task/TID/stat)."""
     values = []
@@ -187,7 +197,8 @@ def niceness_of_threads(pid: int) -> list[int]:
     return values
 
 
-def test_every_thread_of_a_started_kernel_runs_at_the_sandbox_niceness(repo: Path, tmp_path: Path) -> None:
+def test_a_kernel_drops_every_thread_to_the_sandbox_niceness_before_it_runs_any_code(repo: Path,
+                                                                                   tmp_path: Path) -> None:
     from grader.autograde import sandbox_run
     from grader.batch import prepare_context
     from grader.warm_kernel import KernelReserve
@@ -195,15 +206,25 @@ def test_every_thread_of_a_started_kernel_runs_at_the_sandbox_niceness(repo: Pat
     context = prepare_context(small_course(repo, tmp_path / "course"), ("cnn_quiz",))
     reserve = KernelReserve(lambda scratch: sandbox_run(context, scratch))
     ready = reserve.take()
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    sandboxed = min(base + context.sandbox.nice, 19)
     try:
         client = ready.manager.client()
         client.start_channels()
         asyncio.run(client.wait_for_ready(timeout=30))  # ipykernel has started all its threads
+        jailed = set(processes_of(ready.run.spec.uid))
+        kernel = [nice for pid in jailed & set(tree_of(ready.manager.provisioner.pid))
+                  for nice in niceness_of_threads(pid)]
+        assert set(kernel) == {base}, "start-up and the readiness check run at the grader's priority"
+        probe = [nice for pid in jailed & set(tree_of(ready.probe._process.pid)) for nice in niceness_of_threads(pid)]
+        assert probe and set(probe) == {sandboxed}, "the waiting probe process is sandboxed from the start"
+        reply = asyncio.run(client.execute_interactive("import os; print(os.getpriority(os.PRIO_PROCESS, 0))",
+                                                       timeout=30, output_hook=lambda message: None))
+        assert reply["content"]["status"] == "ok"
         client.stop_channels()
-        base = os.getpriority(os.PRIO_PROCESS, 0)
         threads = [nice for pid in processes_of(ready.run.spec.uid) for nice in niceness_of_threads(pid)]
         assert len(threads) >= 3, "the kernel and its waiting probe, with ipykernel's threads"
-        assert set(threads) == {min(base + context.sandbox.nice, 19)}, "no thread may run above the sandbox's niceness"
+        assert set(threads) == {sandboxed}, "no thread may run above the sandbox's niceness"
     finally:
         reserve.retire(ready)
         reserve.close()
