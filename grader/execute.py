@@ -146,9 +146,10 @@ def execute_notebook(
         manager = AsyncKernelManager(kernel_name="python3") if sandbox is None else sandboxed_manager(
             sandbox.spec, sandbox.scratch)
     scratch = sandbox.scratch if sandbox else None
+    executed = None  # what papermill returns; after a failed run, what it wrote
     with Watchdog(manager, notebook_timeout, scratch, sandbox.scratch_bytes if sandbox else 0) as watchdog:
         try:
-            papermill.execute_notebook(
+            executed = papermill.execute_notebook(
                 str(notebook), str(output), parameters=parameters or {}, cwd=str(workdir),
                 kernel_name="python3", progress_bar=False, execution_timeout=timeout,
                 allow_errors=keep_going, km=manager, **_engine_options(sandbox),
@@ -169,7 +170,8 @@ def execute_notebook(
     if watchdog.reason is not None:
         raise watchdog.reason
     wall = time.perf_counter() - started
-    executed = nbformat.read(output, as_version=4)
+    if executed is None:
+        executed = nbformat.read(output, as_version=4)
     cells = summarise_cells(executed)
     first_error = next((cell for cell in cells if not cell.passed), None)
     flood = bool(executed.metadata.get("grader", {}).get("output_flood", False))

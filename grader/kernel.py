@@ -20,7 +20,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from papermill.clientwrap import PapermillNotebookClient
-from papermill.engines import NBClientEngine, papermill_engines
+from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 from traitlets import Bool, Int, Type, Unicode
 
 from grader.jail import JailSpec
@@ -181,7 +181,30 @@ class CappedNotebookClient(PapermillNotebookClient):
 
 
 class CappedEngine(NBClientEngine):
-    """papermill's nbclient engine with :class:`CappedNotebookClient`."""
+    """papermill's nbclient engine with :class:`CappedNotebookClient`, writing the notebook once."""
+
+    @classmethod
+    def execute_notebook(cls, nb: NotebookNode, kernel_name: str, output_path: str | None = None,
+                         progress_bar: bool = True, log_output: bool = False, autosave_cell_every: int = 30,
+                         **kwargs: Any) -> NotebookNode:
+        """papermill's engine wrapper, minus its writes: papermill writes the notebook once a run has ended.
+
+        papermill writes the whole notebook as the run starts, after cells and as it ends, then
+        once more (0.5 s a notebook in all); the grader reads it once, at the end. A run that
+        ends early (a timeout, a dead kernel) is written as papermill would.
+        """
+        nb_man = NotebookExecutionManager(nb, output_path=None, progress_bar=progress_bar, log_output=log_output,
+                                          autosave_cell_every=autosave_cell_every)
+        nb_man.notebook_start()
+        try:
+            cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+        except BaseException:
+            nb_man.output_path = output_path  # the partial run is saved on the way out
+            raise
+        finally:
+            nb_man.cleanup_pbar()
+            nb_man.notebook_complete()
+        return nb_man.nb
 
     @classmethod
     def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
@@ -194,13 +217,7 @@ class CappedEngine(NBClientEngine):
         client = CappedNotebookClient(nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
                                       kernel_name=kernel_name, log_output=log_output, stdout_file=stdout_file,
                                       stderr_file=stderr_file, **kwargs)
-        # papermill writes the whole notebook before and after every cell (0.5 s a notebook); the
-        # grader reads it once, at the end, which papermill still writes however the run ends
-        nb_man.save = lambda **_: None
-        try:
-            return client.execute()
-        finally:
-            del nb_man.save
+        return client.execute()
 
 
 papermill_engines.register(ENGINE, CappedEngine)
