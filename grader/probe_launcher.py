@@ -26,8 +26,8 @@ from grader.jail import NAMESPACES, JailSpec, enter_jail
 PRELOAD = ["numpy", "torch", "torch.nn", "torch.utils.data", "torchvision", "cv2", "matplotlib",
            "matplotlib.pyplot", "mlxtend", "tqdm", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
            "matplotlib_inline.backend_inline", "ipykernel.debugger", "ipykernel.zmqshell", "IPython.core.debugger",
-           "IPython.core.completerlib", "sqlite3", "grader.jail", "grader.probe", "grader.probes", "grader.data",
-           "grader.export", "grader.kernel_child"]
+           "IPython.core.completerlib", "sqlite3", "grader.torch_warmup", "grader.jail", "grader.probe",
+           "grader.probes", "grader.data", "grader.export", "grader.kernel_child"]
 MAX_JOB_BYTES = 1 << 16
 # One thread: a probe is a few forward passes, and it runs while the next kernel starts on the other
 # cores; with two OpenMP threads, one of them starved, the mnist and conv probes took 2 to 3 times longer.
