@@ -22,7 +22,7 @@ from nbformat.v4 import new_code_cell
 
 from grader.artifacts import ArtifactError, Artifacts, load_json, load_npz, load_probes, read_regular_file
 from grader.checks.registry import CheckOutcome
-from grader.checks.runner import run_checks
+from grader.checks.session import run_checks
 from grader.course import EXPORTED_NAMES, GRADE_IDS
 from grader.data import write_student_pool
 from grader.execute import ExecutedNotebook, KernelDied, SandboxRun, execute_notebook

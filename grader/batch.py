@@ -20,7 +20,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from grader.autograde import GradingContext, Submission, grade_submission, probe_inputs_npz, sandbox_run
-from grader.checks.runner import warm_up_checks
+from grader.checks.session import start_check_session, stop_check_session
 from grader.course import ASSIGNMENTS, grade_points, source_notebook
 from grader.feedback import write_feedback
 from grader.release import course_config
@@ -127,7 +127,7 @@ def start_worker(threads: int, assignments: tuple[str, ...], context: GradingCon
         checks = importlib.import_module(f"grader.checks.test_{assignment}")
         getattr(checks, "warm_up", lambda: None)()  # a check module's one-off costs, paid here
         probe_inputs_npz(assignment, tuple(sorted(context.settings.check_parameters(assignment).items())))
-    warm_up_checks(assignments)
+    start_check_session(assignments)
     from grader.figures import warm_up as warm_up_figures
 
     warm_up_figures()
@@ -144,8 +144,9 @@ def start_worker(threads: int, assignments: tuple[str, ...], context: GradingCon
 
 
 def stop_worker() -> None:
-    """Stop the kernel a grading process started ahead (at the end of an in-process run)."""
+    """Stop the kernel a grading process started ahead and its check session (at the end of an in-process run)."""
     global _kernels
+    stop_check_session()
     if _kernels is not None:
         _kernels.close()
         _kernels = None
