@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ def untouched(assignment: str, folder: Path) -> Artifacts:
 
 
 @pytest.fixture(scope="module")
-def checks() -> CheckSession:
+def checks() -> Iterator[CheckSession]:
     started = CheckSession(ASSIGNMENTS)
     yield started
     started.close()
