@@ -23,7 +23,7 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 from traitlets import Bool, Int, Type, Unicode
 
-from grader.jail import JailSpec
+from grader.jail import JailSpec, set_session_nice
 
 ENGINE = "grader"
 FLOOD_FACTOR = 2  # output past this many cell or notebook budgets interrupts the kernel
@@ -44,6 +44,7 @@ class QuickReadyClient(AsyncKernelClient):
             if await self._replied(msg_id, min(1.0, deadline - time.monotonic())):
                 try:
                     await self.iopub_channel.get_msg(timeout=0.05)  # IOPub subscribed: outputs will arrive
+                    getattr(self.parent, "lower_session_priority", lambda: None)()
                     return
                 except Empty:
                     pass
@@ -73,6 +74,13 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     jail_spec_file = Unicode("", help="the JailSpec JSON the kernel is started with").tag(config=True)
     forked = Bool(True, help="fork the kernel from the warm server (False: start a new Python)").tag(config=True)
+    session_nice = Int(0, help="the niceness of the kernel's session once it is ready, before any code runs")
+
+    def lower_session_priority(self) -> None:
+        """Nice the kernel's session (its Linux autogroup) once it has started: student code runs next."""
+        pid = getattr(self.provisioner, "pid", None)
+        if pid is not None and self.session_nice:
+            set_session_nice(self.session_nice, pid)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         """The kernelspec's command, prefixed by the jail that enters the sandbox."""
@@ -99,7 +107,8 @@ def sandboxed_manager(spec: JailSpec, scratch: Path) -> SandboxedKernelManager:
     spec_file = scratch / "jail.json"
     spec_file.write_text(spec.to_json(), encoding="utf-8")
     return SandboxedKernelManager(kernel_name="python3", transport="ipc", ip=str(scratch / "kernel"),
-                                  connection_file=str(scratch / "kernel.json"), jail_spec_file=str(spec_file))
+                                  connection_file=str(scratch / "kernel.json"), jail_spec_file=str(spec_file),
+                                  session_nice=spec.limits.nice)
 
 
 def _content_size(content: dict[str, Any]) -> int:

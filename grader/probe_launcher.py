@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from grader.jail import NAMESPACES, JailSpec, enter_jail
+from grader.jail import NAMESPACES, JailSpec, enter_jail, set_session_nice
 
 # what kernels and probes import anyway; nothing that holds grading data (checks, held-out digits)
 PRELOAD = ["numpy", "torch", "torch.nn", "torch.utils.data", "torchvision", "cv2", "matplotlib",
@@ -73,12 +73,14 @@ def _probe_in_jail(assignment: str, notebook: str, inputs: str, out: str, thread
 
 
 def _enter(log_path: str, spec_json: str) -> None:
+    spec = JailSpec.from_json(spec_json)
     os.setsid()
+    set_session_nice(spec.limits.nice)  # the probe runs student code: its new session runs below the grader
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
-    enter_jail(JailSpec.from_json(spec_json), lifeline=parent_sentinel())
+    enter_jail(spec, lifeline=parent_sentinel())
 
 
 def _child(assignment: str, notebook: str, inputs: str, out: str, spec_json: str, threads: int) -> None:

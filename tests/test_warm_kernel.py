@@ -197,6 +197,14 @@ def niceness_of_threads(pid: int) -> list[int]:
     return values
 
 
+def session_nice(pid: int) -> int | None:
+    """The niceness of the Linux autogroup (session) of ``pid``; None without autogroup scheduling."""
+    try:
+        return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def test_a_kernel_drops_every_thread_to_the_sandbox_niceness_before_it_runs_any_code(repo: Path,
                                                                                    tmp_path: Path) -> None:
     from grader.autograde import sandbox_run
@@ -206,7 +214,7 @@ def test_a_kernel_drops_every_thread_to_the_sandbox_niceness_before_it_runs_any_
     context = prepare_context(small_course(repo, tmp_path / "course"), ("cnn_quiz",))
     reserve = KernelReserve(lambda scratch: sandbox_run(context, scratch))
     ready = reserve.take()
-    base = os.getpriority(os.PRIO_PROCESS, 0)
+    base, own_session = os.getpriority(os.PRIO_PROCESS, 0), session_nice(os.getpid())
     sandboxed = min(base + context.sandbox.nice, 19)
     try:
         client = ready.manager.client()
@@ -216,6 +224,10 @@ def test_a_kernel_drops_every_thread_to_the_sandbox_niceness_before_it_runs_any_
         kernel = [nice for pid in jailed & set(tree_of(ready.manager.provisioner.pid))
                   for nice in niceness_of_threads(pid)]
         assert set(kernel) == {base}, "start-up and the readiness check run at the grader's priority"
+        if own_session is not None:  # the session's share of the CPUs, not only each thread's niceness inside it
+            assert session_nice(ready.manager.provisioner.pid) == context.sandbox.nice, "ready: student code runs next"
+            assert session_nice(ready.probe._process.pid) == context.sandbox.nice
+            assert session_nice(os.getpid()) == own_session, "the grader's own session keeps its share"
         probe = [nice for pid in jailed & set(tree_of(ready.probe._process.pid)) for nice in niceness_of_threads(pid)]
         assert probe and set(probe) == {sandboxed}, "the waiting probe process is sandboxed from the start"
         reply = asyncio.run(client.execute_interactive("import os; print(os.getpriority(os.PRIO_PROCESS, 0))",
