@@ -160,7 +160,7 @@ def wait_for_workers(address: str, count: int, timeout: float = 120.0) -> None:
 
 @contextlib.contextmanager
 def dask_cluster(folder: Path, workers: int) -> Iterator[tuple[str, list[int]]]:
-    """A scheduler on a free loopback port and ``workers`` one-thread workers (no nanny); stopped on exit."""
+    """A scheduler on a free loopback port and ``workers`` one-thread workers (no nanny, the grader's preload)."""
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     started: list[subprocess.Popen] = []
@@ -172,7 +172,8 @@ def dask_cluster(folder: Path, workers: int) -> Iterator[tuple[str, list[int]]]:
         for index in range(workers):
             started.append(subprocess.Popen(
                 [str(DASK), "worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--nworkers", "1",
-                 "--no-nanny", "--no-dashboard", "--memory-limit", "0", "--name", f"bench-worker-{index}",
+                 "--no-nanny", "--no-dashboard", "--memory-limit", "0", "--preload", "grader.dask_worker",
+                 "--name", f"bench-worker-{index}",
                  "--local-directory", str(folder / f"worker-{index}")],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=tool_environment()))
         wait_for_workers(address, workers)

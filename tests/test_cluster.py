@@ -37,7 +37,7 @@ def wait_for_workers(address: str, count: int, seconds: float = 90) -> None:
 
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
-    """A Dask scheduler and two single-thread workers (with their nannies), stopped afterwards."""
+    """A Dask scheduler and two single-thread workers (with their nannies, one with the grader's preload)."""
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     bin_dir = Path(sys.executable).parent
@@ -45,8 +45,9 @@ def scheduler() -> Iterator[str]:
                                    "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     time.sleep(1)
     processes += [subprocess.Popen([str(bin_dir / "dask"), "worker", address, "--nthreads", "1", "--no-dashboard",
-                                    "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                  for _ in range(2)]
+                                    "--host", "127.0.0.1", *preload], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+                  for preload in ([], ["--preload", "grader.dask_worker"])]  # one as Dask made it, one quieted
     try:
         wait_for_workers(address, 2)
         yield address
@@ -137,3 +138,18 @@ def test_an_unreachable_scheduler_is_a_clear_error(repo: Path, tmp_path: Path) -
     assert run.returncode == 2
     assert "cannot grade on the Dask cluster at tcp://127.0.0.1:" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def worker_timers(dask_worker) -> tuple[bool, float, float]:
+    """Runs on a worker: (profiler on, tick ms, system monitor ms)."""
+    callbacks = dask_worker.periodic_callbacks
+    return "profile" in callbacks, callbacks["tick"].callback_time, callbacks["monitor"].callback_time
+
+
+def test_the_preload_stops_the_profiler_and_slows_the_monitors_of_its_worker_only(scheduler: str) -> None:
+    from distributed import Client
+
+    with Client(scheduler, timeout=30) as client:
+        timers = sorted(client.run(worker_timers).values())
+    assert timers[0] == (False, 1000, 10000), "the preloaded worker: no profiler, 1 s tick, 10 s monitor"
+    assert timers[1][0] and timers[1][1:] < (1000, 10000), "the other one as Dask made it (20 ms tick, 0.5 s monitor)"
