@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.jail import JailSpec, enter_jail
-from grader.probe_launcher import parent_sentinel
+from grader.probe_launcher import detach_resource_tracker, parent_sentinel
 
 READINESS_REQUESTS = frozenset({"kernel_info_request"})  # what a client asks before it sends any code
 
@@ -75,6 +75,7 @@ def run_kernel(spec_json: str, connection_file: str, passed_on: dict[str, str]) 
     niceness before the kernel handles any other request, so student code never runs above it.
     """
     os.setsid()
+    detach_resource_tracker()
     spec = JailSpec.from_json(spec_json)
     log = os.open(os.path.join(spec.scratch, "kernel.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     null = os.open(os.devnull, os.O_RDONLY)

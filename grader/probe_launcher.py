@@ -72,9 +72,26 @@ def _probe_in_jail(assignment: str, notebook: str, inputs: str, out: str, thread
         os._exit(code)  # the sandboxed process ends here, whatever the student's code left running
 
 
+def detach_resource_tracker() -> None:
+    """In a child of the forkserver: swap the grader's resource tracker pipe for one that records nothing.
+
+    The child inherits the pipe to the grader's ``multiprocessing`` resource tracker, which runs
+    outside the sandbox and unlinks what it was told of when the grader ends. Student code must
+    not reach it; the semaphores it makes (tqdm's lock) live in the sandbox's own /dev/shm and
+    go with it, where the grader's tracker only reported them as leaked and missing.
+    """
+    from multiprocessing import resource_tracker
+
+    tracker = resource_tracker._resource_tracker  # where the forkserver itself puts the inherited pipe
+    if tracker._fd is not None:
+        os.close(tracker._fd)
+    tracker._fd = os.open(os.devnull, os.O_WRONLY)
+
+
 def _enter(log_path: str, spec_json: str) -> None:
     spec = JailSpec.from_json(spec_json)
     os.setsid()
+    detach_resource_tracker()
     set_session_nice(spec.limits.nice)  # the probe runs student code: its new session runs below the grader
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(log, 1)

@@ -74,3 +74,22 @@ def test_the_rate_limit_is_waited_out_a_few_times(monkeypatch: pytest.MonkeyPatc
     assert set_session_nice(10, os.getpid()) is succeeds
     assert fake.written == (["10"] if succeeds else [])
     assert fake.calls == min(refusals + 1, SESSION_NICE_TRIES)
+
+
+DETACHED = """
+import multiprocessing, os
+from multiprocessing import resource_tracker
+from grader.probe_launcher import detach_resource_tracker
+resource_tracker.ensure_running()
+before = os.readlink(f"/proc/self/fd/{resource_tracker._resource_tracker._fd}")
+detach_resource_tracker()
+lock = multiprocessing.RLock()
+print(before.startswith("pipe:"), os.readlink(f"/proc/self/fd/{resource_tracker._resource_tracker._fd}"))
+"""
+
+
+def test_a_forked_sandbox_child_drops_the_pipe_to_the_graders_resource_tracker(repo: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", DETACHED], cwd=repo, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", os.devnull]
+    assert "resource_tracker" not in done.stderr

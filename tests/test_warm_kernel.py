@@ -240,3 +240,38 @@ def test_a_kernel_drops_every_thread_to_the_sandbox_niceness_before_it_runs_any_
     finally:
         reserve.retire(ready)
         reserve.close()
+
+
+TRACKER_IN_KERNEL = """
+import multiprocessing, os
+from multiprocessing import resource_tracker
+lock = multiprocessing.RLock()  # a named semaphore, as tqdm makes one
+print(os.readlink(f"/proc/self/fd/{resource_tracker._resource_tracker._fd}"))
+"""
+
+
+def test_student_code_cannot_reach_the_graders_resource_tracker(repo: Path, tmp_path: Path) -> None:
+    from multiprocessing import resource_tracker
+
+    from grader.autograde import sandbox_run
+    from grader.batch import prepare_context
+    from grader.warm_kernel import KernelReserve
+
+    context = prepare_context(small_course(repo, tmp_path / "course"), ("cnn_quiz",))
+    resource_tracker.ensure_running()  # the grader's tracker, whose pipe the forkserver hands to its children
+    reserve = KernelReserve(lambda scratch: sandbox_run(context, scratch))
+    ready = reserve.take()
+    try:
+        client = ready.manager.client()
+        client.start_channels()
+        asyncio.run(client.wait_for_ready(timeout=30))
+        printed = []
+        reply = asyncio.run(client.execute_interactive(
+            TRACKER_IN_KERNEL, timeout=30,
+            output_hook=lambda message: printed.append(message["content"].get("text", ""))))
+        client.stop_channels()
+        assert reply["content"]["status"] == "ok", "multiprocessing's locks still work in the sandbox"
+        assert "".join(printed).strip() == os.devnull, "the tracker pipe leads nowhere, not to the grader"
+    finally:
+        reserve.retire(ready)
+        reserve.close()
