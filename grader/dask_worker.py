@@ -2,8 +2,8 @@
 
 A grading task is seconds to minutes of CPU-bound work on one thread. Dask's defaults sample
 that thread's stack every 10 ms (its statistical profiler) and time the worker's event loop
-every 20 ms; an idle-looking grading worker spent 12% of a core on them (2% with this preload),
-taken from the students' cells and the grader's own work. The preload stops the profiler and
+every 20 ms: a worker running one long task spent 10-12% of a core on them (1% with this
+preload), taken from the students' cells and the grader's own work. The preload stops the profiler and
 slows the two monitors; everything else about the worker stays as Dask made it.
 """
 
