@@ -11,6 +11,7 @@ import pytest
 
 import grader.jail as jail
 from grader.jail import SESSION_NICE_TRIES, set_session_nice
+from tests.autogroup import parse_autogroup, session_nice
 
 needs_autogroup = pytest.mark.skipif(not Path("/proc/self/autogroup").exists(),
                                      reason="this kernel has no autogroup scheduling")
@@ -18,23 +19,32 @@ needs_autogroup = pytest.mark.skipif(not Path("/proc/self/autogroup").exists(),
 NEW_SESSION = """
 import os
 from grader.jail import set_session_nice
+from tests.autogroup import session_nice
 os.setsid()
-print(set_session_nice(7))
-print(open("/proc/self/autogroup").read().split()[-1])
+print(session_nice(), set_session_nice(7), session_nice())
 """
-
-
-def own_session_nice() -> int:
-    return int(Path("/proc/self/autogroup").read_text().split()[-1])
 
 
 @needs_autogroup
 def test_a_new_session_gets_the_niceness_and_the_grader_keeps_its_own(repo: Path) -> None:
-    before = own_session_nice()
+    before = session_nice()  # None where the grader runs in the root autogroup, the session of PID 1
     done = subprocess.run([sys.executable, "-c", NEW_SESSION], cwd=repo, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True", "7"]
-    assert own_session_nice() == before, "only the new session is niced"
+    assert done.stdout.split() == ["0", "True", "7"], "a new session starts at 0 and takes the niceness"
+    assert session_nice() == before, "only the new session is niced"
+
+
+def test_the_root_autogroup_reads_as_none_and_a_session_as_its_niceness() -> None:
+    assert parse_autogroup("") is None, "the root autogroup's file is empty"
+    assert parse_autogroup("/autogroup-18667 nice 0\n") == 0
+    assert parse_autogroup("/autogroup-7 nice -5\n") == -5
+
+
+def test_the_root_autogroup_cannot_be_niced() -> None:
+    root = session_nice(1)
+    if root is not None:
+        pytest.skip("PID 1 has an autogroup of its own here")
+    assert set_session_nice(5, 1) is False, "the kernel refuses to reweight the root group"
 
 
 def test_a_process_that_is_gone_is_no_error() -> None:

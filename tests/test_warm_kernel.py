@@ -19,6 +19,7 @@ import pytest
 
 from grader.sandbox import isolation_mode
 from grader.watchdog import stop_kernel
+from tests.autogroup import session_nice
 
 pytestmark = pytest.mark.skipif(isolation_mode() != "namespaces", reason="needs the namespaced sandbox")
 
@@ -197,14 +198,6 @@ def niceness_of_threads(pid: int) -> list[int]:
     return values
 
 
-def session_nice(pid: int) -> int | None:
-    """The niceness of the Linux autogroup (session) of ``pid``; None without autogroup scheduling."""
-    try:
-        return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 def test_a_kernel_drops_every_thread_to_the_sandbox_niceness_before_it_runs_any_code(repo: Path,
                                                                                    tmp_path: Path) -> None:
     from grader.autograde import sandbox_run
@@ -224,7 +217,7 @@ def test_a_kernel_drops_every_thread_to_the_sandbox_niceness_before_it_runs_any_
         kernel = [nice for pid in jailed & set(tree_of(ready.manager.provisioner.pid))
                   for nice in niceness_of_threads(pid)]
         assert set(kernel) == {base}, "start-up and the readiness check run at the grader's priority"
-        if own_session is not None:  # the session's share of the CPUs, not only each thread's niceness inside it
+        if Path("/proc/self/autogroup").exists():  # the session's share of the CPUs, not only its threads' niceness
             assert session_nice(ready.manager.provisioner.pid) == context.sandbox.nice, "ready: student code runs next"
             assert session_nice(ready.probe._process.pid) == context.sandbox.nice
             assert session_nice(os.getpid()) == own_session, "the grader's own session keeps its share"
