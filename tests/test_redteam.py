@@ -24,8 +24,12 @@ from grader.jail import NO_ISOLATION
 from grader.sandbox import isolation_mode
 from tests.redteam import DAEMON_SECONDS, ESCAPE_MARKER, Case, cases, escape_writes
 
-pytestmark = pytest.mark.skipif(isolation_mode() == NO_ISOLATION,
-                                reason="Linux namespaces are unavailable here; the sandbox cannot isolate")
+pytestmark = [
+    pytest.mark.skipif(isolation_mode() == NO_ISOLATION,
+                       reason="Linux namespaces are unavailable here; the sandbox cannot isolate"),
+    # "tamper-duplicated-cells-first-wins" copies graded cells, ids and all, on purpose: nbformat's notice is expected
+    pytest.mark.filterwarnings("ignore::nbformat.warnings.DuplicateCellId"),
+]
 
 SETTINGS = '''
 c.GraderSettings.cell_timeout = 15
