@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from grader.shown import MAX_NAME_CHARS, MAX_VALUE_CHARS, capped, shown
+
 MAX_ARTIFACT_BYTES = 200 * 1024 * 1024
 
 
@@ -59,9 +61,10 @@ class Artifacts:
         else:
             raise ArtifactError(f"expected `{name}` to be a NumPy array, got {self._kind(described)}")
         if array.dtype.kind not in "biuf":
-            raise ArtifactError(f"expected `{name}` to hold numbers, got dtype {array.dtype}")
+            dtype = capped(str(array.dtype), MAX_VALUE_CHARS)
+            raise ArtifactError(f"expected `{name}` to hold numbers, got dtype {dtype}")
         if ndim is not None and array.ndim != ndim:
-            raise ArtifactError(f"expected `{name}` to be {ndim}-D, got shape {tuple(array.shape)}")
+            raise ArtifactError(f"expected `{name}` to be {ndim}-D, got shape {shown(tuple(array.shape))}")
         array = array.astype(np.float64)
         if not np.isfinite(array).all():
             raise ArtifactError(f"expected finite numbers in `{name}`, got NaN or infinite values")
@@ -93,7 +96,7 @@ class Artifacts:
         else:
             raise ArtifactError(f"expected `{name}` to be a sequence of ints, got {self._kind(described)}")
         if not all(isinstance(v, (int, float)) and float(v).is_integer() for v in items):
-            raise ArtifactError(f"expected whole numbers in `{name}`, got {items}")
+            raise ArtifactError(f"expected whole numbers in `{name}`, got {shown(items)}")
         return tuple(int(v) for v in items)
 
     def probe(self, grade_id: str) -> ProbeResult:
@@ -102,14 +105,15 @@ class Artifacts:
         if result is None:
             raise ArtifactError("expected your code to run in the grader's sandbox, but it did not finish")
         if result.error:
-            raise ArtifactError(result.error)
+            raise ArtifactError(capped(result.error))
         return result
 
     @staticmethod
     def _kind(described: Mapping[str, Any]) -> str:
-        if described["kind"] == "object":
-            return f"an object of type {described.get('type', '?')}"
-        return f"a {described['kind']} ({described.get('value', described.get('shape', ''))})"
+        kind = capped(described["kind"], MAX_NAME_CHARS)
+        if kind == "object":
+            return f"an object of type {capped(described.get('type', '?'), MAX_NAME_CHARS)}"
+        return f"a {kind} ({shown(described.get('value', described.get('shape', '')))})"
 
 
 def read_regular_file(path: Path, max_bytes: int = MAX_ARTIFACT_BYTES) -> bytes | None:
