@@ -11,6 +11,7 @@ from torch import nn
 
 from grader.artifacts import Artifacts
 from grader.checks.registry import grade
+from grader.shown import shown
 
 
 @pytest.fixture
@@ -66,8 +67,8 @@ def test_output_size_matches_conv2d(artifacts: Artifacts, configs: np.ndarray) -
 def test_output_size_returns_whole_numbers(artifacts: Artifacts) -> None:
     """conv_output_size returns whole numbers"""
     sizes = artifacts.probe("conv_output_size").arrays["sizes"]
-    assert np.all(sizes == np.floor(sizes)), (
-        f"expected whole numbers from conv_output_size, got {sizes[sizes != np.floor(sizes)][:1].tolist()} (use //)")
+    fractions = sizes[sizes != np.floor(sizes)]
+    assert not fractions.size, f"expected whole numbers from conv_output_size, got {shown(fractions[0])} (use //)"
 
 
 @grade("conv_param_count", weight=3)
@@ -108,4 +109,4 @@ def test_quiz_answer(artifacts: Artifacts, name: str) -> None:
     expected = ANSWERS[name]
     got = artifacts.integers(name) if isinstance(expected, tuple) else artifacts.number(name)
     hint = " (shapes are (channels, height, width))" if isinstance(expected, tuple) else ""
-    assert got == expected, f"`{name}` is {got}; expected {expected}{hint}"
+    assert got == expected, f"`{name}` is {shown(got)}; expected {expected}{hint}"

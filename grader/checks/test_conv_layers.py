@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from grader.artifacts import Artifacts
 from grader.checks.registry import grade
+from grader.shown import MAX_VALUE_CHARS, capped, shown
 
 
 def reference_stages(artifacts: Artifacts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -19,7 +20,7 @@ def reference_stages(artifacts: Artifacts) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def assert_stage(name: str, got: np.ndarray, expected: np.ndarray) -> None:
-    assert got.shape == expected.shape, f"{name} has shape {got.shape}, expected {expected.shape}"
+    assert got.shape == expected.shape, f"{name} has shape {shown(got.shape)}, expected {expected.shape}"
     assert np.allclose(got, expected, atol=1e-4), (
         f"{name} differs from the expected output by up to {np.abs(got - expected).max():.3g}")
 
@@ -28,13 +29,13 @@ def assert_stage(name: str, got: np.ndarray, expected: np.ndarray) -> None:
 def test_conv_layer_holds_the_filters_without_bias(artifacts: Artifacts) -> None:
     """Net(weight) has one bias-free Conv2d whose weights are the given filters"""
     probe = artifacts.probe("conv_net")
-    assert probe.values["n_convs"] == 1, f"expected one nn.Conv2d, found {probe.values['n_convs']}"
+    assert probe.values["n_convs"] == 1, f"expected one nn.Conv2d, found {shown(probe.values['n_convs'])}"
     assert probe.values["has_bias"] == [False], (
-        f"expected a conv layer without bias (bias=False), got bias={probe.values['has_bias']}")
+        f"expected a conv layer without bias (bias=False), got bias={shown(probe.values['has_bias'])}")
     expected = artifacts.inputs["filters"][:, None].astype(np.float64)
     got = probe.arrays["weight_0"]
     assert got.shape == expected.shape and np.allclose(got, expected), (
-        f"the conv weights (shape {got.shape}) are not the given filters {expected.shape}")
+        f"the conv weights (shape {shown(got.shape)}) are not the given filters {expected.shape}")
 
 
 @grade("conv_net", weight=1)
@@ -56,9 +57,9 @@ def test_pooled_output_on_unseen_images(artifacts: Artifacts) -> None:
 
 
 def assert_conv(name: str, layer: dict, expected: dict) -> None:
-    assert layer["kind"] == "Conv2d", f"{name}: expected an nn.Conv2d, got {layer['kind']}"
+    assert layer["kind"] == "Conv2d", f"{name}: expected an nn.Conv2d, got {capped(layer['kind'], MAX_VALUE_CHARS)}"
     for key, want in expected.items():
-        assert layer[key] == want, f"{name}: {key} is {layer[key]}, expected {want}"
+        assert layer[key] == want, f"{name}: {key} is {shown(layer[key])}, expected {want}"
 
 
 @grade("lesson_layers", weight=1)
@@ -67,7 +68,7 @@ def test_conv1(artifacts: Artifacts) -> None:
     probe = artifacts.probe("lesson_layers").values
     assert_conv("conv1", probe["conv1"], {"in": 1, "out": 16, "kernel": [2, 2], "stride": [2, 2]})
     assert probe["conv1_shape"] == [1, 16, 100, 100], (
-        f"conv1 maps a 200x200 image to {probe['conv1_shape']}, expected [1, 16, 100, 100] (no padding)")
+        f"conv1 maps a 200x200 image to {shown(probe['conv1_shape'])}, expected [1, 16, 100, 100] (no padding)")
 
 
 @grade("lesson_layers", weight=1)
@@ -76,7 +77,7 @@ def test_conv2(artifacts: Artifacts) -> None:
     probe = artifacts.probe("lesson_layers").values
     assert_conv("conv2", probe["conv2"], {"in": 16, "out": 32, "kernel": [3, 3], "stride": [1, 1]})
     assert probe["conv2_shape"] == [1, 32, 100, 100], (
-        f"conv2 maps (16, 100, 100) to {probe['conv2_shape'][1:]}, expected [32, 100, 100] (padding 1)")
+        f"conv2 maps (16, 100, 100) to {shown(probe['conv2_shape'][1:])}, expected [32, 100, 100] (padding 1)")
 
 
 @grade("lesson_layers", weight=1)
@@ -86,16 +87,17 @@ def test_features(artifacts: Artifacts) -> None:
     kinds = [layer["kind"] for layer in probe["features"]]
     expected = ["Conv2d", "MaxPool2d", "ReLU", "Conv2d", "MaxPool2d", "ReLU"]
     assert sorted(kinds[:3]) == sorted(expected[:3]) and sorted(kinds[3:]) == sorted(expected[3:]), (
-        f"features holds {kinds}, expected {expected}")
+        f"features holds {shown(kinds)}, expected {expected}")
     assert probe["features_shape"] == [1, 32, 25, 25], (
-        f"features maps a 200x200 image to {probe['features_shape']}, expected [1, 32, 25, 25]")
+        f"features maps a 200x200 image to {shown(probe['features_shape'])}, expected [1, 32, 25, 25]")
 
 
 @grade("cnn_classifier", weight=1)
 def test_cnn_maps_rgb_130_to_ten_scores(artifacts: Artifacts) -> None:
     """CNN() maps (N, 3, 130, 130) to (N, 10), and cnn is a CNN"""
     probe = artifacts.probe("cnn_classifier").values
-    assert probe["out_shape"] == [2, 10], f"CNN() maps (2, 3, 130, 130) to {probe['out_shape']}, expected [2, 10]"
+    assert probe["out_shape"] == [2, 10], (
+        f"CNN() maps (2, 3, 130, 130) to {shown(probe['out_shape'])}, expected [2, 10]")
     assert probe["cnn_is_module"], "expected `cnn = CNN()`, but `cnn` is not an nn.Module"
 
 
@@ -104,5 +106,5 @@ def test_cnn_flatten_size(artifacts: Artifacts) -> None:
     """the linear layer after flattening has 20 * 16 * 16 = 5,120 inputs and 10 outputs"""
     probe = artifacts.probe("cnn_classifier").values
     first_in, last_out = probe["linear_in"][:1], probe["linear_out"][-1:]
-    assert first_in == [5120], f"the first linear layer has {first_in} inputs, expected 5120"
-    assert last_out == [10], f"the last linear layer has {last_out} outputs, expected 10"
+    assert first_in == [5120], f"the first linear layer has {shown(first_in)} inputs, expected 5120"
+    assert last_out == [10], f"the last linear layer has {shown(last_out)} outputs, expected 10"

@@ -9,6 +9,7 @@ import pytest
 from grader.artifacts import Artifacts
 from grader.checks.registry import grade
 from grader.images import road_scene
+from grader.shown import MAX_VALUE_CHARS, capped, shown
 
 SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float64)
 
@@ -35,10 +36,10 @@ def edge_strength(image: np.ndarray, kernel: np.ndarray) -> float:
 def test_sobel_x_is_a_3x3_sobel_operator(artifacts: Artifacts) -> None:
     """sobel_x is 3x3 with Sobel's weights (either sign)"""
     kernel = artifacts.array("sobel_x", ndim=2)
-    assert kernel.shape == (3, 3), f"sobel_x: expected a 3x3 kernel, got shape {kernel.shape}"
+    assert kernel.shape == (3, 3), f"sobel_x: expected a 3x3 kernel, got shape {shown(kernel.shape)}"
     scale = kernel[1, 2] / 2 if kernel[1, 2] else 0.0
     assert scale and np.allclose(kernel, scale * SOBEL_X), (
-        f"expected Sobel's x operator [[-1,0,1],[-2,0,2],[-1,0,1]] (or its negative), got {kernel.tolist()}")
+        f"expected Sobel's x operator [[-1,0,1],[-2,0,2],[-1,0,1]] (or its negative), got {shown(kernel)}")
 
 
 @grade("sobel_x", weight=2)
@@ -58,7 +59,7 @@ def test_filtered_x_is_gray_through_sobel_x(artifacts: Artifacts) -> None:
     gray, kernel = artifacts.raw_array("gray"), artifacts.array("sobel_x", ndim=2)
     got = artifacts.array("filtered_x", ndim=2)
     expected = cv2.filter2D(gray, -1, kernel).astype(np.float64)
-    assert got.shape == expected.shape, f"filtered_x has shape {got.shape}, expected {expected.shape}"
+    assert got.shape == expected.shape, f"filtered_x has shape {shown(got.shape)}, expected {expected.shape}"
     assert np.abs(got - expected).max() <= 1, (
         f"expected filtered_x = cv2.filter2D(gray, -1, sobel_x), differs by up to {np.abs(got - expected).max():g}")
 
@@ -75,8 +76,8 @@ def test_blur_kernel_smooths(artifacts: Artifacts) -> None:
     """blur_kernel averages: non-negative weights that reduce noise on an unseen image"""
     kernel = artifacts.array("blur_kernel", ndim=2)
     assert kernel.shape[0] % 2 == 1 and kernel.shape[0] == kernel.shape[1] > 1, (
-        f"expected an odd square kernel larger than 1x1, got shape {kernel.shape}")
-    assert (kernel >= 0).all(), f"expected non-negative weights (an average), got {kernel.tolist()}"
+        f"expected an odd square kernel larger than 1x1, got shape {shown(kernel.shape)}")
+    assert (kernel >= 0).all(), f"expected non-negative weights (an average), got {shown(kernel)}"
     noise = np.random.default_rng(5).normal(128, 40, size=(64, 64))
     smoothed = cv2.filter2D(noise, cv2.CV_64F, kernel)[4:-4, 4:-4]
     ratio = smoothed.std() / noise.std()
@@ -90,7 +91,7 @@ def test_blurred_edges_is_blur_then_sobel(artifacts: Artifacts) -> None:
     blur, sobel = artifacts.array("blur_kernel", ndim=2), artifacts.array("sobel_x", ndim=2)
     expected = cv2.filter2D(cv2.filter2D(gray, -1, blur), -1, sobel).astype(np.float64)
     got = artifacts.array("blurred_edges", ndim=2)
-    assert got.shape == expected.shape, f"blurred_edges has shape {got.shape}, expected {expected.shape}"
+    assert got.shape == expected.shape, f"blurred_edges has shape {shown(got.shape)}, expected {expected.shape}"
     assert np.abs(got - expected).max() <= 1, (
         f"expected sobel_x applied to the blurred gray, differs by up to {np.abs(got - expected).max():g}")
 
@@ -99,7 +100,7 @@ def test_blurred_edges_is_blur_then_sobel(artifacts: Artifacts) -> None:
 def test_high_pass_is_5x5_and_sums_to_zero(artifacts: Artifacts) -> None:
     """high_pass_5x5 is 5x5 and its weights sum to 0"""
     kernel = artifacts.array("high_pass_5x5", ndim=2)
-    assert kernel.shape == (5, 5), f"high_pass_5x5: expected a 5x5 kernel, got shape {kernel.shape}"
+    assert kernel.shape == (5, 5), f"high_pass_5x5: expected a 5x5 kernel, got shape {shown(kernel.shape)}"
     assert abs(kernel.sum()) < 1e-6, f"expected weights that sum to 0, these sum to {kernel.sum():g}"
 
 
@@ -108,7 +109,7 @@ def test_high_pass_has_decimal_weights(artifacts: Artifacts) -> None:
     """high_pass_5x5 has non-integer (decimal) weights"""
     kernel = artifacts.array("high_pass_5x5", ndim=2)
     assert not np.allclose(kernel, np.round(kernel)), (
-        f"expected decimal weights (e.g. -0.04), got only whole numbers: {kernel.tolist()}")
+        f"expected decimal weights (e.g. -0.04), got only whole numbers: {shown(kernel)}")
 
 
 @grade("high_pass_5x5", weight=1)
@@ -137,7 +138,8 @@ def test_convolve2d_equals_filter2d(artifacts: Artifacts, cases) -> None:
         image, kernel = cases[f"image_{case}"], cases[f"kernel_{case}"]
         expected, got = correlate(image, kernel), arrays[f"out_{case}"]
         assert got.shape == expected.shape, (
-            f"on a {image.shape} image with a {kernel.shape} kernel expected shape {expected.shape}, got {got.shape}")
+            f"on a {image.shape} image with a {kernel.shape} kernel expected shape {expected.shape}, "
+            f"got {shown(got.shape)}")
         if not np.allclose(got, expected, atol=1e-6):
             flipped = np.allclose(got, correlate(image, kernel[::-1, ::-1]), atol=1e-6)
             hint = " (you flipped the kernel: that is convolution, filter2D does cross-correlation)"
@@ -150,15 +152,17 @@ def test_convolve2d_equals_filter2d(artifacts: Artifacts, cases) -> None:
 def test_convolve2d_returns_float64(artifacts: Artifacts) -> None:
     """convolve2d returns a float64 array"""
     dtypes = artifacts.probe("convolve2d").values["dtypes"]
-    assert set(dtypes) == {"float64"}, f"expected float64 arrays from convolve2d, got {sorted(set(dtypes))}"
+    assert set(dtypes) == {"float64"}, (
+        f"expected float64 arrays from convolve2d, got {shown(sorted(set(map(str, dtypes))))}")
 
 
 @grade("convolve2d", weight=1)
 def test_convolve2d_uses_numpy_alone(artifacts: Artifacts, cases) -> None:
     """convolve2d works with NumPy alone (no OpenCV, no SciPy)"""
     probe = artifacts.probe("convolve2d")
-    assert not probe.values["alone_error"], (
-        f"expected convolve2d to work with NumPy alone; without OpenCV and SciPy: {probe.values['alone_error']}")
+    error = probe.values["alone_error"]
+    assert not error, (
+        f"expected convolve2d to work with NumPy alone; without OpenCV and SciPy: {capped(error, MAX_VALUE_CHARS)}")
     for case in (0, 1):
         expected = correlate(cases[f"image_{case}"], cases[f"kernel_{case}"])
         assert np.allclose(probe.arrays[f"alone_{case}"], expected, atol=1e-6), (

@@ -6,6 +6,7 @@ import numpy as np
 
 from grader.artifacts import ArtifactError, Artifacts
 from grader.checks.registry import grade
+from grader.shown import MAX_VALUE_CHARS, capped, shown
 
 
 def log_softmax(scores: np.ndarray) -> np.ndarray:
@@ -37,7 +38,7 @@ def test_net_maps_images_to_ten_scores(artifacts: Artifacts) -> None:
     for name, n in (("first", 4), ("single", 1)):
         shape = probe.arrays[name].shape
         assert shape == (n, 10), (
-            f"for a batch of shape ({n}, 1, 28, 28) the output has shape {shape}, expected ({n}, 10)")
+            f"for a batch of shape ({n}, 1, 28, 28) the output has shape {shown(shape)}, expected ({n}, 10)")
 
 
 @grade("mlp_model", weight=1)
@@ -45,7 +46,7 @@ def test_net_has_a_hidden_layer_and_a_nonlinearity(artifacts: Artifacts) -> None
     """Net has at least one hidden layer with a nonlinearity"""
     probe = artifacts.probe("mlp_model")
     assert probe.values["n_linear"] >= 2, (
-        f"expected at least 2 nn.Linear layers (a hidden layer), found {probe.values['n_linear']}")
+        f"expected at least 2 nn.Linear layers (a hidden layer), found {shown(probe.values['n_linear'])}")
     midpoint = (probe.arrays["first"] + probe.arrays["second"]) / 2
     assert not np.allclose(probe.arrays["midpoint"], midpoint, atol=1e-6), (
         "expected a nonlinearity (such as ReLU) between the layers, but the network is linear")
@@ -56,7 +57,8 @@ def test_criterion_fits_the_output(artifacts: Artifacts) -> None:
     """the criterion fits the model's output (CrossEntropyLoss on logits, NLLLoss on log-probabilities)"""
     probe = artifacts.probe("mlp_loss_optimizer")
     kind, scores = probe.values["criterion"], probe.arrays["scores"]
-    assert kind, f"expected nn.CrossEntropyLoss or nn.NLLLoss, got {probe.values['criterion_type']}"
+    criterion = capped(probe.values.get("criterion_type", "something else"), MAX_VALUE_CHARS)
+    assert kind, f"expected nn.CrossEntropyLoss or nn.NLLLoss, got {criterion}"
     is_probability = np.allclose(scores.sum(axis=1), 1, atol=1e-3) and (scores >= 0).all()
     is_log_probability = np.allclose(np.exp(scores).sum(axis=1), 1, atol=1e-3)
     if kind == "NLLLoss":
@@ -71,8 +73,8 @@ def test_criterion_fits_the_output(artifacts: Artifacts) -> None:
 def test_optimizer_holds_every_parameter(artifacts: Artifacts) -> None:
     """the optimizer updates all of the model's parameters"""
     probe = artifacts.probe("mlp_loss_optimizer")
-    assert probe.values["is_optimizer"], (
-        f"expected an optimizer from torch.optim, got {probe.values.get('optimizer_type', 'something else')}")
+    optimizer = capped(probe.values.get("optimizer_type", "something else"), MAX_VALUE_CHARS)
+    assert probe.values["is_optimizer"], f"expected an optimizer from torch.optim, got {optimizer}"
     assert probe.values["all_parameters"], (
         "expected the optimizer to hold all of model.parameters(), but some are missing")
 
@@ -137,7 +139,7 @@ def test_eval_mode_is_deterministic(artifacts: Artifacts) -> None:
 def test_test_accuracy_matches_the_model(artifacts: Artifacts) -> None:
     """test_accuracy is what the saved model scores on the notebook's test images"""
     claimed = artifacts.number("test_accuracy")
-    assert 0.0 <= claimed <= 1.0, f"expected test_accuracy as a fraction in [0, 1], got {claimed}"
+    assert 0.0 <= claimed <= 1.0, f"expected test_accuracy as a fraction in [0, 1], got {shown(claimed)}"
     measured = accuracy(artifacts.probe("mlp_train").arrays["test"], artifacts.inputs["test_labels"])
     assert abs(claimed - measured) <= 0.02, (
         f"expected test_accuracy within 0.02 of {measured:.3f} (the saved model in eval mode on the test "
