@@ -34,6 +34,7 @@ from grader.results import GradeResult, Status, SubmissionResult, zero_result
 from grader.sandbox import Sandbox, jail_spec, make_scratch
 from grader.sanitize import sanitize
 from grader.settings import GraderSettings
+from grader.shown import capped, capped_output
 from grader.source_cells import NotebookCells
 from grader.watchdog import NotebookTimeout, ScratchFull
 
@@ -78,13 +79,16 @@ def export_cell(assignment: str) -> nbformat.NotebookNode:
 
 
 def scored(outcomes: list[CheckOutcome], grade_id: str, points: float) -> GradeResult:
-    """Points of ``grade_id`` in proportion to the weight of its checks that passed."""
+    """Points of ``grade_id`` in proportion to the weight of its checks that passed.
+
+    Each check's message is one line, capped, and so is the whole output (grader.shown).
+    """
     mine = [outcome for outcome in outcomes if outcome.grade_id == grade_id]
     if not mine:
         return GradeResult(grade_id, 0.0, points, "no hidden check ran for this part")
     share = sum(o.weight for o in mine if o.passed) / sum(o.weight for o in mine)
-    lines = [f"{'PASS' if o.passed else 'FAIL'}: {o.message}" for o in mine]
-    return GradeResult(grade_id, round(points * share, 4), points, "\n".join(lines))
+    lines = [f"{'PASS' if o.passed else 'FAIL'}: {capped(o.message).replace(chr(10), ' ')}" for o in mine]
+    return GradeResult(grade_id, round(points * share, 4), points, capped_output("\n".join(lines)))
 
 
 @functools.lru_cache(maxsize=8)

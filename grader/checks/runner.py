@@ -8,8 +8,17 @@ import pytest
 
 from grader.artifacts import Artifacts
 from grader.checks.registry import CheckOutcome, first_line
+from grader.shown import capped
 
 CHECKS_DIR = Path(__file__).resolve().parent
+
+
+def error_line(error: BaseException) -> str:
+    """What a failed check tells the student: the first line of its error, capped (grader.shown)."""
+    try:
+        return capped(first_line(error))
+    except Exception:  # noqa: BLE001 - an error that cannot be written as text is told by its type
+        return capped(type(error).__name__)
 
 
 class CheckCollector:
@@ -36,7 +45,7 @@ class CheckCollector:
         if error is not None and error.errisinstance(pytest.skip.Exception):
             return None  # pytest's own report knows how to describe a skip
         if error is not None:
-            self._errors.setdefault(item.nodeid, first_line(error.value))
+            self._errors.setdefault(item.nodeid, error_line(error.value))
         return pytest.TestReport(item.nodeid, item.location, keywords={}, when=call.when,
                                  outcome="passed" if error is None else "failed",
                                  longrepr=None if error is None else self._errors[item.nodeid],
