@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from grader.course import ASSIGNMENTS, GRADE_IDS
+from grader.shown import MAX_NAME_CHARS, MAX_OUTPUT_CHARS, MAX_SUMMARY_CHARS, capped, capped_output, output_limit
 
 
 class Status(StrEnum):
@@ -38,10 +39,11 @@ class GradeResult:
     output: str
     visibility: str = "visible"
 
-    def to_json(self) -> dict:
-        """This grade id as one entry of results.json's ``tests``."""
-        return {"name": self.grade_id, "score": round(self.score, 4), "max_score": self.max_score,
-                "output": self.output, "visibility": self.visibility}
+    def to_json(self, limit: int = MAX_OUTPUT_CHARS) -> dict:
+        """This grade id as one entry of results.json's ``tests``, its output capped at ``limit`` characters."""
+        return {"name": capped(self.grade_id, MAX_NAME_CHARS), "score": round(self.score, 4),
+                "max_score": self.max_score, "output": capped_output(self.output, limit),
+                "visibility": capped(self.visibility, MAX_NAME_CHARS)}
 
 
 @dataclass(frozen=True)
@@ -67,11 +69,16 @@ class SubmissionResult:
         return sum(test.max_score for test in self.tests)
 
     def to_json(self) -> dict:
-        """Gradescope's results format, with the contract's ``status``."""
+        """Gradescope's results format, with the contract's ``status``; every text capped (grader.shown).
+
+        The outputs of all grade ids share :data:`~grader.shown.OUTPUTS_BUDGET_CHARS`: results.json
+        stays under :data:`~grader.shown.MAX_RESULTS_BYTES` whatever the checks or the notebook said.
+        """
+        limit = output_limit(len(self.tests))
         return {"score": self.score, "execution_time": round(self.execution_time, 3),
-                "output": self.output, "status": self.status.value,
-                "tests": [test.to_json() for test in self.tests],
-                "submission_sha256": self.submission_sha256}
+                "output": capped(self.output, MAX_SUMMARY_CHARS), "status": self.status.value,
+                "tests": [test.to_json(limit) for test in self.tests],
+                "submission_sha256": capped(self.submission_sha256, MAX_NAME_CHARS)}
 
 
 def zero_result(student: str, assignment: str, status: Status, reason: str,
