@@ -23,6 +23,7 @@ from grader.autograde import GradingContext, Submission, grade_submission, probe
 from grader.checks.session import start_check_session, stop_check_session
 from grader.course import ASSIGNMENTS, grade_points, source_notebook
 from grader.feedback import write_feedback
+from grader.ingest import InvalidNotebook, open_submitted
 from grader.release import course_config
 from grader.results import (
     GradesCsv,
@@ -59,13 +60,24 @@ def submitted_notebook(folder: Path, assignment: str) -> Path:
     """``<assignment>.ipynb`` in ``folder``, or the folder's only notebook when the student renamed it."""
     expected = folder / f"{assignment}.ipynb"
     notebooks = sorted(folder.glob("*.ipynb"))
-    return notebooks[0] if not expected.exists() and len(notebooks) == 1 else expected
+    # lexists: an expected name that is a link, a FIFO... is the submission, refused with its reason
+    return notebooks[0] if not os.path.lexists(expected) and len(notebooks) == 1 else expected
 
 
 def missing_notebook_result(submission: Submission, course: Path) -> SubmissionResult:
-    """A zero with the reason when the expected notebook is not in the submission folder."""
+    """A zero with the reason when the expected notebook is not in the submission folder as a file of its own."""
     found = sorted(p.name for p in submission.path.parent.glob("*.ipynb"))
     reason = f"expected {submission.path.name} in the submission" + (f", found {', '.join(found)}" if found else "")
+    if os.path.lexists(submission.path):  # there, but a FIFO, a device, a dangling link...: say which
+        try:
+            os.close(open_submitted(submission.path))
+        except InvalidNotebook as error:
+            reason = error.reason
+    return refused_result(submission, course, reason)
+
+
+def refused_result(submission: Submission, course: Path, reason: str) -> SubmissionResult:
+    """``INVALID_NOTEBOOK`` with no points, for a submission refused before it runs."""
     points = grade_points(nbformat.read(source_notebook(course, submission.assignment), as_version=4))
     return zero_result(submission.student, submission.assignment, Status.INVALID_NOTEBOOK, reason, points)
 
@@ -154,11 +166,13 @@ def stop_worker() -> None:
 
 
 def file_sha256(path: Path) -> str:
-    """The SHA-256 of a submitted file ("" when there is none)."""
-    if not path.is_file():
+    """The SHA-256 of a submitted file, read as grading reads it ("" when there is none or it is refused)."""
+    try:
+        fd = open_submitted(path)
+    except InvalidNotebook:
         return ""
     digest = hashlib.sha256()
-    with path.open("rb") as stream:
+    with os.fdopen(fd, "rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

@@ -160,12 +160,31 @@ def workers_per_host(client: object) -> dict[str, int]:
     return counts
 
 
+def notebooks_to_ship(submissions: list[Submission],
+                      course: Path) -> tuple[dict[Submission, bytes], list[SubmissionResult]]:
+    """Each notebook's bytes, read as grading reads them (no link followed); a refused one's result instead."""
+    from grader.batch import refused_result
+    from grader.ingest import InvalidNotebook, read_submitted
+    from grader.settings import load_settings
+
+    max_bytes = int(load_settings(course).max_notebook_bytes)
+    notebooks, refused = {}, []
+    for submission in submissions:
+        try:
+            notebooks[submission] = read_submitted(submission.path, max_bytes)
+        except InvalidNotebook as error:
+            refused.append(refused_result(submission, course, error.reason))
+    return notebooks, refused
+
+
 def graded_on_cluster(address: str, submissions: list[Submission], course: Path,
                       assignments: tuple[str, ...]) -> Iterator[SubmissionResult]:
     """Results in the order they finish, graded by the Dask cluster at ``address`` (notebooks that exist)."""
     from distributed import Client, as_completed
 
-    if not submissions:
+    notebooks, refused = notebooks_to_ship(submissions, course)
+    yield from refused
+    if not notebooks:
         return
     try:
         client = Client(address, timeout=CONNECT_SECONDS)
@@ -177,7 +196,7 @@ def graded_on_cluster(address: str, submissions: list[Submission], course: Path,
             raise ClusterError(address, "the scheduler has no workers")
         bundle = client.scatter(course_bundle(course, assignments), broadcast=True)
         futures = [client.submit(grade_remote, bundle, submission.student, submission.assignment,
-                                 submission.path.name, submission.path.read_bytes(), hosts, pure=False)
-                   for submission in submissions]
+                                 submission.path.name, notebook, hosts, pure=False)
+                   for submission, notebook in notebooks.items()]
         for future in as_completed(futures):
             yield store_remote_result(course, future.result())
