@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from grader.shown import MAX_NAME_CHARS, MAX_VALUE_CHARS, capped, shown
 
-MAX_ARTIFACT_BYTES = 200 * 1024 * 1024
+if TYPE_CHECKING:
+    from grader.readback import ReadBudget
+
+MAX_ARTIFACT_BYTES = 200 * 1024 * 1024  # one file read back; the parsing limits are in grader/readback.py
 
 
 class ArtifactError(AssertionError):
@@ -116,54 +118,107 @@ class Artifacts:
         return f"a {kind} ({shown(described.get('value', described.get('shape', '')))})"
 
 
+def open_plain_folder(path: Path) -> int | None:
+    """A descriptor of the folder ``path`` (never through a link); None when it does not exist."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise ArtifactError(f"{path.name} is not a plain folder the grader can read ({error.strerror})") from None
+
+
 def read_regular_file(path: Path, max_bytes: int = MAX_ARTIFACT_BYTES) -> bytes | None:
     """The bytes of ``path`` if it is a regular file (never through a link); None when absent.
 
-    Student code may leave a link in its scratch folder pointing at a grader's file: the
-    grader reads only plain files that student code wrote itself.
+    Student code may leave a link in its scratch folder pointing at a grader's file, or put a
+    link in place of the folder the file is in: the grader reads only plain files in plain
+    folders that student code wrote itself, and no more than ``max_bytes`` of them.
     """
+    folder = open_plain_folder(path.parent)
+    if folder is None:
+        return None
     try:
-        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        handle = os.open(path.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
     except FileNotFoundError:
         return None
     except OSError as error:
         raise ArtifactError(f"{path.name} is not a plain file the grader can read ({error.strerror})") from None
+    finally:
+        os.close(folder)
     with os.fdopen(handle, "rb") as stream:
         info = os.fstat(stream.fileno())
         if not stat.S_ISREG(info.st_mode):
             raise ArtifactError(f"{path.name} is not a plain file")
-        if info.st_size > max_bytes:
-            raise ArtifactError(f"{path.name} is larger than {max_bytes} bytes")
-        return stream.read(max_bytes + 1)[:max_bytes]
+        content = stream.read(max_bytes + 1) if info.st_size <= max_bytes else b""
+        if info.st_size > max_bytes or len(content) > max_bytes:
+            raise ArtifactError(f"{path.name} is larger than {max_bytes:,} bytes")
+        return content
 
 
-def load_npz(path: Path) -> dict[str, np.ndarray]:
-    """Arrays of an ``.npz`` file, never unpickling; an absent file is empty."""
+def load_npz(path: Path, budget: ReadBudget | None = None) -> dict[str, np.ndarray]:
+    """Arrays of an ``.npz`` file, never unpickling, within grader.readback's limits; an absent file is empty.
+
+    ``budget`` counts the uncompressed bytes read back for one submission (a fresh one when None).
+    """
+    from grader.readback import ReadBudget, parse_npz
+
     content = read_regular_file(path)
     if content is None:
         return {}
-    with np.load(io.BytesIO(content), allow_pickle=False) as archive:
-        return {name: archive[name] for name in archive.files}
+    return parse_npz(content, path.name, budget or ReadBudget())
 
 
-def load_json(path: Path) -> dict:
-    """A JSON object from ``path``; an absent file is empty."""
-    content = read_regular_file(path)
+def load_json(path: Path, budget: ReadBudget | None = None) -> dict:
+    """A JSON object from ``path``, within grader.readback's limits; an absent file is empty."""
+    from grader.readback import MAX_JSON_BYTES, ReadBudget, check_json_shape
+
+    content = read_regular_file(path, MAX_JSON_BYTES)
     if content is None:
         return {}
-    data = json.loads(content.decode("utf-8"))
+    (budget or ReadBudget()).spend(len(content), path.name)
+    check_json_shape(content, path.name)
+    try:
+        data = json.loads(content.decode("utf-8"))
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise ArtifactError(f"{path.name} is not JSON the grader can read "
+                            f"({type(error).__name__}: {str(error)[:200]})") from None
     if not isinstance(data, dict):
         raise ArtifactError(f"{path.name} does not hold a JSON object")
     return data
 
 
-def load_probes(probe_dir: Path) -> dict[str, ProbeResult]:
-    """Probe results written by ``grader.probe``, one pair of files per grade id."""
+def probe_files(probe_dir: Path) -> list[Path]:
+    """The ``*.json`` result files of a probe folder (never through a link), at most ``MAX_PROBE_FILES``."""
+    from grader.readback import MAX_PROBE_FILES
+
+    folder = open_plain_folder(probe_dir)
+    if folder is None:
+        return []
+    found = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.endswith(".json"):
+                    found.append(probe_dir / entry.name)
+                if len(found) > MAX_PROBE_FILES:
+                    raise ArtifactError(f"{probe_dir.name} holds more than {MAX_PROBE_FILES} probe results")
+    finally:
+        os.close(folder)
+    return sorted(found)
+
+
+def load_probes(probe_dir: Path, budget: ReadBudget | None = None) -> dict[str, ProbeResult]:
+    """Probe results written by ``grader.probe``, one pair of files per grade id, within the limits."""
+    from grader.readback import ReadBudget
+
+    budget = budget or ReadBudget()
     probes = {}
-    for described in sorted(probe_dir.glob("*.json")):
-        data = load_json(described)
+    for described in probe_files(probe_dir):
+        data = load_json(described, budget)
+        values = data.get("values", {})
         probes[described.stem] = ProbeResult(
-            error=str(data.get("error") or ""), values=data.get("values", {}),
-            arrays=load_npz(described.with_suffix(".npz")),
+            error=str(data.get("error") or ""), values=values if isinstance(values, dict) else {},
+            arrays=load_npz(described.with_suffix(".npz"), budget),
         )
     return probes

@@ -20,7 +20,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell
 
-from grader.artifacts import ArtifactError, Artifacts, load_json, load_npz, load_probes, read_regular_file
+from grader.artifacts import ArtifactError, Artifacts, read_regular_file
 from grader.checks.registry import CheckOutcome
 from grader.checks.session import run_checks
 from grader.course import EXPORTED_NAMES, GRADE_IDS
@@ -29,6 +29,7 @@ from grader.execute import ExecutedNotebook, KernelDied, SandboxRun, execute_not
 from grader.ingest import InvalidNotebook, read_notebook
 from grader.probe_launcher import WaitingProbe, run_probe_process
 from grader.probes import PROBES
+from grader.readback import read_back
 from grader.rebuild import rebuild
 from grader.results import GradeResult, Status, SubmissionResult, zero_result
 from grader.sandbox import Sandbox, jail_spec, make_scratch
@@ -166,10 +167,22 @@ def grade_submission(submission: Submission, context: GradingContext, out_dir: P
         return zero_result(student, assignment, Status.INVALID_NOTEBOOK, reason, points,
                            time.perf_counter() - started)
     notebook.cells.append(export_cell(assignment))
+    try:
+        return run_and_check(notebook, submission, context, out_dir, kernels, started)
+    except Exception as error:  # noqa: BLE001 - one submission never stops a class: a failure is its status
+        reason = f"the grader failed on this notebook ({type(error).__name__}: {str(error)[:300]})"
+        return zero_result(student, assignment, Status.GRADER_ERROR, reason, points, time.perf_counter() - started)
+
+
+def run_and_check(notebook: nbformat.NotebookNode, submission: Submission, context: GradingContext, out_dir: Path,
+                  kernels: KernelReserve | None, started: float) -> SubmissionResult:
+    """Run the sanitized notebook in its sandbox, read back what it produced and run the hidden checks."""
+    assignment, student = submission.assignment, submission.student
+    points = context.points[assignment]
     with sandbox_session(context, kernels) as session:
         try:
             executed = run_notebook(notebook, submission, context, session.run, out_dir, session.manager)
-        except (CellTimeoutError, DeadKernelError, NotebookTimeout, RuntimeError) as error:
+        except Exception as error:  # noqa: BLE001 - execution_status names what it knows, the rest is GRADER_ERROR
             status, reason = execution_status(error)
             return zero_result(student, assignment, status, f"grading stopped: {reason}", points,
                                time.perf_counter() - started)
@@ -280,9 +293,8 @@ def collect_artifacts(submission: Submission, context: GradingContext, session: 
         session.probe.run(assignment, notebook, inputs_file, probe_dir, context.settings.probe_timeout)
     else:
         run_probe_process(assignment, notebook, inputs_file, probe_dir, run.spec, context.settings.probe_timeout)
-    exported = workdir / ARTIFACT_DIR
     for name in KEPT_FILES:
         keep_file(workdir / name, out_dir / name)
+    values, arrays, probes = read_back(workdir / ARTIFACT_DIR, probe_dir)
     return Artifacts(assignment=assignment, workdir=out_dir, parameters=parameters,
-                     values=load_json(exported / "values.json"), arrays=load_npz(exported / "arrays.npz"),
-                     probes=load_probes(probe_dir), inputs=inputs)
+                     values=values, arrays=arrays, probes=probes, inputs=inputs)

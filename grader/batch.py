@@ -11,9 +11,9 @@ import itertools
 import multiprocessing
 import multiprocessing.util
 import os
+import time
 import warnings
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
@@ -24,6 +24,7 @@ from grader.checks.session import start_check_session, stop_check_session
 from grader.course import ASSIGNMENTS, grade_points, source_notebook
 from grader.feedback import write_feedback
 from grader.ingest import InvalidNotebook, open_submitted
+from grader.pool import GradingPool, grader_error, pooled_results
 from grader.release import course_config
 from grader.results import (
     GradesCsv,
@@ -190,35 +191,45 @@ def finished_result(course: Path, submission: Submission) -> SubmissionResult | 
 
 
 def grade_in_worker(submission: Submission, context: GradingContext) -> SubmissionResult:
-    """Grade one submission in this grading process, with the kernel it started ahead."""
-    out_dir = context.course / "autograded" / submission.student / submission.assignment
-    out_dir.mkdir(parents=True, exist_ok=True)
-    digest = file_sha256(submission.path)
-    if not submission.path.is_file():
-        result = missing_notebook_result(submission, context.course)
-    else:
-        result = grade_submission(submission, context, out_dir, _kernels)
-    return dataclasses.replace(result, submission_sha256=digest)
+    """Grade one submission in this grading process, with the kernel it started ahead.
+
+    Whatever fails is this submission's ``GRADER_ERROR``, with the reason; the class goes on.
+    """
+    started = time.perf_counter()
+    try:
+        out_dir = context.course / "autograded" / submission.student / submission.assignment
+        out_dir.mkdir(parents=True, exist_ok=True)
+        digest = file_sha256(submission.path)
+        if not submission.path.is_file():
+            result = missing_notebook_result(submission, context.course)
+        else:
+            result = grade_submission(submission, context, out_dir, _kernels)
+        return dataclasses.replace(result, submission_sha256=digest)
+    except Exception as error:  # noqa: BLE001 - one submission never stops a class
+        reason = f"the grader failed on this notebook ({type(error).__name__}: {str(error)[:300]})"
+        return grader_error(submission, context, reason, time.perf_counter() - started)
 
 
-def graded_results(submissions: list[Submission], context: GradingContext,
-                   workers: int) -> Iterator[SubmissionResult]:
-    """Results in the order they finish, from ``workers`` processes (1: in this process)."""
+def graded_results(submissions: list[Submission], context: GradingContext, workers: int,
+                   grade: Callable[[Submission, GradingContext], SubmissionResult] = grade_in_worker,
+                   ) -> Iterator[SubmissionResult]:
+    """Results in the order they finish, from ``workers`` processes (1: in this process).
+
+    ``grade`` grades one submission in a grading process (picklable: it travels to the pool's
+    processes). A submission whose grading process dies is retried once alone, then recorded
+    as ``GRADER_ERROR`` (grader.pool); every other result is kept.
+    """
     threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
     assignments = tuple(sorted({submission.assignment for submission in submissions}))
     if workers <= 1:
         start_worker(threads, assignments, context)
         try:
-            yield from (grade_in_worker(submission, context) for submission in submissions)
+            yield from (grade(submission, context) for submission in submissions)
         finally:
             stop_worker()
         return
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=spawn, initializer=start_worker,
-                             initargs=(threads, assignments, context)) as pool:
-        futures = [pool.submit(grade_in_worker, submission, context) for submission in submissions]
-        for future in as_completed(futures):
-            yield future.result()
+    yield from pooled_results(submissions, GradingPool(workers, start_worker, (threads, assignments, context),
+                                                       grade, context))
 
 
 def fresh_results(submissions: list[Submission], context: GradingContext, workers: int,

@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.course import source_notebook
-from grader.results import SubmissionResult, read_results_json
+import nbformat
+
+from grader.course import grade_points, source_notebook
+from grader.results import Status, SubmissionResult, read_results_json, zero_result
 
 if TYPE_CHECKING:
     from grader.autograde import GradingContext, Submission
@@ -195,8 +197,23 @@ def graded_on_cluster(address: str, submissions: list[Submission], course: Path,
         if not hosts:
             raise ClusterError(address, "the scheduler has no workers")
         bundle = client.scatter(course_bundle(course, assignments), broadcast=True)
-        futures = [client.submit(grade_remote, bundle, submission.student, submission.assignment,
-                                 submission.path.name, notebook, hosts, pure=False)
-                   for submission, notebook in notebooks.items()]
-        for future in as_completed(futures):
-            yield store_remote_result(course, future.result())
+        futures = {client.submit(grade_remote, bundle, submission.student, submission.assignment,
+                                 submission.path.name, notebook, hosts, pure=False): submission
+                   for submission, notebook in notebooks.items()}
+        for future in as_completed(list(futures)):
+            yield remote_outcome(course, futures[future], future)
+
+
+def remote_outcome(course: Path, submission: Submission, future: object) -> SubmissionResult:
+    """The result of a finished Dask task; ``GRADER_ERROR`` with the reason when it failed.
+
+    A task whose worker died is rescheduled by the scheduler itself, up to its
+    ``distributed.scheduler.allowed-failures`` (set it to 1 to retry once), then fails with
+    ``KilledWorker``: that submission is recorded as ``GRADER_ERROR`` and the class goes on.
+    """
+    try:
+        return store_remote_result(course, future.result())  # type: ignore[attr-defined]
+    except Exception as error:  # noqa: BLE001 - KilledWorker, a cancelled task, an error on the worker
+        reason = f"grading on the Dask cluster failed ({type(error).__name__}: {str(error)[:300]})"
+        points = grade_points(nbformat.read(source_notebook(course, submission.assignment), as_version=4))
+        return zero_result(submission.student, submission.assignment, Status.GRADER_ERROR, reason, points)
