@@ -1,4 +1,4 @@
-"""The sandbox around student code: namespaces, a file view without the grader's files, limits, another uid.
+"""The sandbox around student code: namespaces, a file tree of its own (:mod:`grader.jail_root`), limits, another uid.
 
 ``python -m grader.jail SPEC.json -- COMMAND...`` enters the sandbox and execs COMMAND (the
 kernel); :func:`enter_jail` does the same inside a running process (the probe child) and
@@ -25,9 +25,9 @@ from dataclasses import asdict, dataclass
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
 MS_PRIVATE, MS_RELATIME, ST_RELATIME = 1 << 18, 1 << 21, 4096
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP = 1, 38, 24
+CAPABILITY_VERSION_3, CAPABILITY_COUNT = 0x20080522, 64
 NAMESPACES, NO_ISOLATION = "namespaces", "none"
-WRITABLE_HIDDEN = ("/tmp", "/var/tmp", "/dev/shm")
 KERNEL_VARIABLES = ("JPY_PARENT_PID",)  # jupyter_client's note to the kernel that a client started it
 SESSION_NICE_TRIES = 5  # Linux takes ten autogroup changes a second from processes without CAP_SYS_ADMIN
 
@@ -61,9 +61,10 @@ class JailSpec:
     isolation: str  # NAMESPACES or NO_ISOLATION
     uid: int | None  # run as this uid (only when the grader is root)
     limits: Limits
-    hide: tuple[str, ...]  # replaced by empty folders
-    expose: tuple[str, ...]  # shown again, read-only, after hiding
-    hide_after: tuple[str, ...]  # hidden again inside what was exposed
+    read_only: tuple[str, ...]  # the files and folders shown, read-only, each at its own path; parents first
+    hidden: tuple[str, ...]  # folders inside those that are replaced by empty ones
+    devices: tuple[str, ...]  # device nodes shown (/dev/null, the GPUs...)
+    links: tuple[tuple[str, str], ...]  # symbolic links made in the new tree: (path, link text)
     env: dict[str, str]
 
     def to_json(self) -> str:
@@ -75,8 +76,9 @@ class JailSpec:
         """A spec from :meth:`to_json`'s output."""
         data = json.loads(text)
         data["limits"] = Limits(**data["limits"])
-        for name in ("hide", "expose", "hide_after"):
+        for name in ("read_only", "hidden", "devices"):
             data[name] = tuple(data[name])
+        data["links"] = tuple((path, text) for path, text in data["links"])
         return cls(**data)
 
 
@@ -115,31 +117,10 @@ def _locked_flags(path: str) -> int:
 
 
 def _build_view(spec: JailSpec) -> None:
-    """Hide the grader's folders, show back what student code needs, read-only except the scratch."""
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    try:
-        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    except JailError:
-        pass  # a container that masks /proc: other processes stay visible, nothing else changes
-    shown = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in (*spec.expose, spec.scratch)
-             if os.path.isdir(path)]
-    hidden = []
-    for path in sorted(spec.hide, key=len):  # a folder inside one already hidden is gone by now
-        if os.path.isdir(path) and not os.path.islink(path):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
-            hidden.append(path)
-    for path, handle in shown:
-        os.makedirs(path, exist_ok=True)
-        _mount(f"/proc/self/fd/{handle}", path, None, MS_BIND | MS_REC)
-        if path != spec.scratch:
-            _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | _locked_flags(path))
-        os.close(handle)
-    for path in hidden:  # only the temporary folders stay writable (and small)
-        if path not in WRITABLE_HIDDEN and os.path.isdir(path):
-            _mount(None, path, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
-    for path in spec.hide_after:
-        if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0555")
+    """Replace the file tree by the sandbox's own: only what :mod:`grader.jail_root` lists, at the same paths."""
+    from grader.jail_root import build_root  # not in the student kit, which never builds it
+
+    build_root(spec)
 
 
 def set_session_nice(nice: int, pid: int | str = "self") -> bool:
@@ -183,12 +164,29 @@ def _apply_limits(limits: Limits, processes: int) -> None:
     os.nice(limits.nice)
 
 
+class _CapabilityHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapabilitySets(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _drop_capabilities() -> None:
+    """Drop every capability, for good: without them no mount of the sandbox's tree can be undone or remounted."""
+    for capability in range(CAPABILITY_COUNT):
+        _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)  # fails past the last one the kernel knows
+    empty = (_CapabilitySets * 2)()
+    _call("capset", _libc.capset(ctypes.byref(_CapabilityHeader(CAPABILITY_VERSION_3, 0)), empty))
+
+
 def _become(uid: int | None) -> None:
     if uid is not None:
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    _drop_capabilities()
     parent = os.getppid()
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # set after setuid, which clears it
     if os.getppid() != parent:

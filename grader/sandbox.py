@@ -6,6 +6,7 @@ them into the :class:`~grader.jail.JailSpec` that :mod:`grader.jail` enforces.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
 import os
@@ -21,8 +22,12 @@ from traitlets.config import Configurable
 
 from grader.data import POOL_VARIABLE
 from grader.jail import NAMESPACES, NO_ISOLATION, JailSpec, Limits
+from grader.jail_root import system_view
 
-SYSTEM_HIDDEN = ("/tmp", "/var/tmp", "/dev/shm", "/run", "/home", "/root", "/mnt", "/media", "/srv")
+# the grader modules sandboxed code imports: notebooks (images, loaders), the export cell, the probe process;
+# with every grader module they import (read from their source), but never the checks nor the probes
+SANDBOX_MODULES = ("grader", "grader.images", "grader.loaders", "grader.export", "grader.probe")
+SECRET_PACKAGES = ("checks", "probes")
 SCRATCH_FOLDERS = ("work", "home", "tmp", "ipython", "mpl", "cache")
 
 
@@ -148,16 +153,66 @@ def unused_uid(base: int) -> int:
             return uid
 
 
+def _module_file(package: Path, name: str) -> Path | None:
+    """The source file of module ``name`` (``grader...``) in ``package``; None for a name that is no module."""
+    parts = name.split(".")[1:]
+    base = package.joinpath(*parts)
+    candidates = (base / "__init__.py",) if not parts else (base.with_suffix(".py"), base / "__init__.py")
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def _grader_imports(source: Path) -> set[str]:
+    """The ``grader`` names a module imports anywhere (functions included), and each name it imports from them."""
+    names = set()
+    for node in ast.walk(ast.parse(source.read_bytes())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return {name for name in names if name.split(".")[0] == "grader"}
+
+
+@functools.cache
+def sandbox_module_files() -> tuple[Path, ...]:
+    """The files of :data:`SANDBOX_MODULES` and of the grader modules they import, their packages included."""
+    package, _ = package_folders()
+    pending, seen, files = list(SANDBOX_MODULES), set(), set()
+    while pending:
+        name = pending.pop()
+        parts = name.split(".")
+        if name in seen or (len(parts) > 1 and parts[1] in SECRET_PACKAGES):
+            continue
+        seen.add(name)
+        if (path := _module_file(package, name)) is not None:
+            files.add(path)
+            pending += [".".join(parts[:end]) for end in range(1, len(parts))]
+            pending += sorted(_grader_imports(path))
+    return tuple(sorted(files))
+
+
+def _outermost(paths: set[str]) -> tuple[str, ...]:
+    """``paths`` less those inside another of them, shortest first."""
+    ordered = sorted(paths, key=len)
+    return tuple(path for index, path in enumerate(ordered)
+                 if not any(path.startswith(outer.rstrip("/") + "/") for outer in ordered[:index]))
+
+
 def jail_spec(settings: Sandbox, scratch: Path, course: Path, threads: int) -> JailSpec:
-    """The sandbox of one submission: only ``scratch`` writable, the course and the grader's secrets hidden."""
+    """The sandbox of one submission: only ``scratch`` writable, the Python environment, the grader modules it
+    imports and ``Sandbox.expose`` read-only; held-out data, hidden checks and probes, and the course hidden
+    where they lie inside those."""
     package, secret = package_folders()
     data = embedded_data_folder()
-    hidden = [*SYSTEM_HIDDEN, str(course.resolve()), str(Path.home())]
-    shown = {str(Path(sys.prefix).resolve()), str(Path(sys.base_prefix).resolve()), str(package),
+    shown = {str(Path(sys.prefix).resolve()), str(Path(sys.base_prefix).resolve()),
+             *(str(path) for path in sandbox_module_files()),
              *(str(Path(path).resolve()) for path in settings.expose)}
+    system = system_view()
+    scratch, read_only = scratch.resolve(), _outermost(shown | set(system.read_only))
+    hidden = [str(path) for path in (*secret, *([data] if data else []), course.resolve())
+              if path not in scratch.parents and any(Path(outer) in path.parents for outer in read_only)]
     mode = isolation_mode()
     uid = unused_uid(settings.uid_base) if os.geteuid() == 0 and others_can_run(mode) else None
-    return JailSpec(scratch=str(scratch.resolve()), workdir=str((scratch / "work").resolve()), isolation=mode,
-                    uid=uid, limits=settings.limits(), hide=tuple(hidden), expose=tuple(sorted(shown, key=len)),
-                    hide_after=tuple(str(path) for path in (*secret, *([data] if data else []))),
-                    env=sandbox_env(scratch.resolve(), threads))
+    return JailSpec(scratch=str(scratch), workdir=str(scratch / "work"), isolation=mode, uid=uid,
+                    limits=settings.limits(), read_only=read_only, hidden=tuple(hidden), devices=system.devices,
+                    links=system.links,
+                    env=sandbox_env(scratch, threads))
