@@ -130,12 +130,9 @@ def start_worker(threads: int, assignments: tuple[str, ...], context: GradingCon
     """
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[variable] = str(threads)
-    from multiprocessing import forkserver
+    from grader.probe_launcher import start_probe_server
 
-    from grader.probe_launcher import probe_context
-
-    probe_context()
-    forkserver.ensure_running()
+    start_probe_server()  # exec'd with the allow-listed environment (and the thread counts above)
     for assignment in assignments:
         checks = importlib.import_module(f"grader.checks.test_{assignment}")
         getattr(checks, "warm_up", lambda: None)()  # a check module's one-off costs, paid here

@@ -23,7 +23,8 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 from traitlets import Bool, Int, Type, Unicode
 
-from grader.jail import JailSpec, set_session_nice
+from grader.environment import allowed_environment
+from grader.jail import KERNEL_VARIABLES, JailSpec, set_session_nice
 
 ENGINE = "grader"
 FLOOD_FACTOR = 2  # output past this many cell or notebook budgets interrupts the kernel
@@ -95,11 +96,22 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.kernel_id = self.kernel_id or str(uuid.uuid4())
             self.provisioner = ForkedKernelProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec,
                                                        parent=self)
-        return await super()._async_pre_start_kernel(**kw)
+        command, launch = await super()._async_pre_start_kernel(**kw)
+        return command, {**launch, "env": launcher_environment(launch.get("env") or {})}
 
     async def _async_wait(self, pollinterval: float = 0.005) -> None:
         """Wait for the kernel to end, polling every 5 ms rather than jupyter's 100 ms."""
         await super()._async_wait(pollinterval=pollinterval)
+
+
+def launcher_environment(jupyter_env: dict[str, str]) -> dict[str, str]:
+    """The environment ``python -m grader.jail`` starts with: the allow-list and jupyter's notes to the kernel.
+
+    jupyter would start it with a copy of the grader's whole environment; the kernel it execs
+    gets the sandbox's own, but the launcher (which stays outside as the kernel's parent) must
+    not hold the grader's variables either.
+    """
+    return {**allowed_environment(), **{name: jupyter_env[name] for name in KERNEL_VARIABLES if name in jupyter_env}}
 
 
 def sandboxed_manager(spec: JailSpec, scratch: Path) -> SandboxedKernelManager:

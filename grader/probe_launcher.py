@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from grader.clean_forkserver import CleanForkServerContext, clean_context
 from grader.jail import NAMESPACES, JailSpec, enter_jail, set_session_nice
 
 # what kernels and probes import anyway; nothing that holds grading data (checks, held-out digits)
@@ -27,7 +28,7 @@ PRELOAD = ["numpy", "torch", "torch.nn", "torch.utils.data", "torchvision", "cv2
            "matplotlib.pyplot", "mlxtend", "tqdm", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
            "matplotlib_inline.backend_inline", "ipykernel.debugger", "ipykernel.zmqshell", "IPython.core.debugger",
            "IPython.core.completerlib", "sqlite3", "grader.torch_warmup", "grader.jail", "grader.probe",
-           "grader.probes", "grader.data", "grader.export", "grader.kernel_child"]
+           "grader.probes", "grader.data", "grader.export", "grader.kernel_child", "grader.clean_forkserver"]
 MAX_JOB_BYTES = 1 << 16
 # One thread: a probe is a few forward passes, and it runs while the next kernel starts on the other
 # cores; with two OpenMP threads, one of them starved, the mnist and conv probes took 2 to 3 times longer.
@@ -37,15 +38,22 @@ _context = None
 _main_lock = threading.Lock()
 
 
-def probe_context() -> multiprocessing.context.BaseContext:
-    """The forkserver context, its server preloading :data:`PRELOAD` (started on first use)."""
+def probe_context() -> CleanForkServerContext:
+    """The forkserver context, its server preloading :data:`PRELOAD` (started on first use).
+
+    The server is exec'd with the allow-listed environment of :mod:`grader.environment`, not
+    the grader's: kernels and probes forked from it hold none of the grader's variables.
+    """
     global _context
     if _context is None:
-        os.environ.setdefault("MPLBACKEND", "Agg")  # inherited by the server before it imports pyplot
-        os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # debugpy's import warns on stderr otherwise
-        _context = multiprocessing.get_context("forkserver")
+        _context = clean_context()
         _context.set_forkserver_preload(PRELOAD)
     return _context
+
+
+def start_probe_server() -> None:
+    """Start the forkserver now (it imports :data:`PRELOAD`), rather than at the first kernel or probe."""
+    probe_context().ensure_running()
 
 
 def _probe_in_jail(assignment: str, notebook: str, inputs: str, out: str, threads: int, done: Any = None) -> None:

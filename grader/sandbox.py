@@ -21,6 +21,7 @@ from traitlets import Bool, Int, List, Unicode
 from traitlets.config import Configurable
 
 from grader.data import POOL_VARIABLE
+from grader.environment import PLAIN_PATH, passed_from_grader
 from grader.jail import NAMESPACES, NO_ISOLATION, JailSpec, Limits
 from grader.jail_root import system_view
 
@@ -98,14 +99,14 @@ def embedded_data_folder() -> Path | None:
 
 
 def sandbox_env(scratch: Path, threads: int) -> dict[str, str]:
-    """The whole environment of student code: fresh folders in the scratch, none of the grader's variables."""
+    """The whole environment of student code: fresh folders in the scratch; of the grader's, CUDA_VISIBLE_DEVICES."""
     env = {"HOME": scratch / "home", "TMPDIR": scratch / "tmp", "IPYTHONDIR": scratch / "ipython",
            "MPLCONFIGDIR": scratch / "mpl", "XDG_CACHE_HOME": scratch / "cache", "TORCH_HOME": scratch / "cache",
            POOL_VARIABLE: scratch / "pool.npz"}
-    plain = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
+    plain = {"PATH": PLAIN_PATH, "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
              "USER": "student", "LOGNAME": "student", "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
              "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads)}
-    return {**{name: str(path) for name, path in env.items()}, **plain}
+    return {**passed_from_grader(), **{name: str(path) for name, path in env.items()}, **plain}
 
 
 def make_scratch(scratch: Path) -> Path:
