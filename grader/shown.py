@@ -41,21 +41,35 @@ def capped(text: object, limit: int = MAX_LINE_CHARS) -> str:
     """
     if not isinstance(text, str):
         return printable(shown(text, limit))
-    if len(text) <= limit:
-        return printable(text)
-    note = f"{_MORE} ({len(text):,} characters in all)"
-    kept = text[:max(limit - len(note), 0)]
-    return printable(kept + note if kept else text[:limit])
+    return _cut_text(text[:limit], len(text), limit)
 
 
 def capped_output(text: object, limit: int = MAX_OUTPUT_CHARS) -> str:
-    """The lines of one part's output: each line capped, at most :data:`MAX_LINES` lines and ``limit`` characters."""
+    """The lines of one part's output: each line capped, at most :data:`MAX_LINES` lines and ``limit`` characters.
+
+    Capping again changes nothing; no line is copied whole, however long the text.
+    """
     text = text if isinstance(text, str) else shown(text, limit)
-    pieces = text.split("\n", MAX_LINES)  # never more than MAX_LINES + 1 pieces, whatever was printed
-    lines = [capped(line) for line in pieces[:MAX_LINES]]
-    if len(pieces) > MAX_LINES:
-        lines[-1] = f"{_MORE} ({text.count(chr(10)) + 2 - MAX_LINES:,} more lines)"
+    total = text.count("\n") + 1
+    kept = total if total <= MAX_LINES else MAX_LINES - 1
+    lines, start = [], 0
+    for _ in range(kept):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        lines.append(_cut_text(text[start:min(end, start + MAX_LINE_CHARS)], end - start, MAX_LINE_CHARS))
+        start = end + 1
+    if kept < total:
+        lines.append(f"{_MORE} ({total - kept:,} more lines)")
     return capped("\n".join(lines), limit)
+
+
+def _cut_text(head: str, length: int, limit: int) -> str:
+    """A text of ``length`` characters that begins with ``head`` (at least ``limit`` of them), in ``limit``."""
+    if length <= limit:
+        return printable(head)
+    note = f"{_MORE} ({length:,} characters in all)"
+    kept = head[:max(limit - len(note), 0)]
+    return printable(kept + note if kept else head[:limit])
 
 
 def output_limit(parts: int) -> int:
@@ -128,7 +142,7 @@ def _render(value: object, room: int, depth: int) -> tuple[str, bool]:
             return f"({text[1:-1]},)", True
         return text, complete
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 3_000:
-        return f"an int of about {int(value.bit_length() * 0.30103):,} digits", True  # all there is to say
+        return _cut(f"an int of about {int(value.bit_length() * 0.30103) + 1:,} digits", room, True)
     if isinstance(value, str | bytes | bytearray):
         return _cut(repr(value[:room]), room, len(value) <= room)
     return _cut(_safe_repr(value, room), room, True)
@@ -170,6 +184,8 @@ def _items(brackets: Sequence[str], items: Iterable[object], count: int, room: i
             complete = False
             break
         text, whole = render(item, left, depth + 1)
+        if len(text) > left:  # too little room for even the start of this item
+            break
         parts.append(text)
         used += len(text) + 2
         if not whole:
