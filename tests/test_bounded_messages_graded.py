@@ -167,9 +167,9 @@ get_ipython().events.register("post_run_cell", _rewrite_after_the_export)
 
 LONG_FAILURES = {
     "conv_output_size": 'def conv_output_size(w_in, kernel_size, stride=1, padding=0):\n'
-                        '    raise ValueError("far too long " * 200_000)\n',
+                        '    raise ValueError("far too long " * 8_000)\n',
     "conv_param_count": 'def conv_param_count(in_channels, out_channels, kernel_size, bias=True):\n'
-                        '    raise RuntimeError("PASS: a line of its own\\n" * 100_000)\n',
+                        '    raise RuntimeError("PASS: a line of its own\\n" * 4_000)\n',
     "quiz_answers": 'print("P" * 200_000)\n' + HOSTILE_ANSWERS,
 }
 
@@ -204,8 +204,11 @@ def test_a_graded_hostile_notebook_stays_in_budget(hostile_class: Path, student:
 
 def test_hostile_answers_are_told_by_type_and_shape(hostile_class: Path) -> None:
     results, feedback = graded_files(hostile_class, "hostile-answers")
-    quiz = next(test for test in json.loads(results.read_text())["tests"] if test["name"] == "quiz_answers")
-    assert quiz["score"] == 0.0
+    result = json.loads(results.read_text())
+    scores = {test["name"]: test["score"] for test in result["tests"]}
+    assert result["status"] == "OK"  # the grading went on as usual: the formulas earn their points
+    assert scores == {"conv_output_size": 3.0, "conv_param_count": 3.0, "quiz_answers": 0.0}
+    quiz = next(test for test in result["tests"] if test["name"] == "quiz_answers")
     told = quiz["output"]
     for expected in ["FAIL: expected whole numbers in `q1_shape`, got a list of 100,000 floats: [0.0, 0.1, 0.2, ",
                      "FAIL: `q2_shape` is a tuple of 100,000 ints: (0, 1, 2, ",
