@@ -39,8 +39,7 @@ def capped(text: object, limit: int = MAX_LINE_CHARS) -> str:
 
     A value that is not a str is :func:`shown`.
     """
-    if not isinstance(text, str):
-        return printable(shown(text, limit))
+    text = text if isinstance(text, str) else shown(text, limit)
     return _cut_text(text[:limit], len(text), limit)
 
 

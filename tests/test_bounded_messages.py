@@ -114,6 +114,7 @@ def test_capped_makes_any_text_printable_and_encodable() -> None:
 def test_capped_shows_what_is_not_a_text() -> None:
     assert capped(HOSTILE_VALUES["giant dict"], 80).startswith("a dict of 100,000 items")
     assert len(capped(HOSTILE_VALUES["nested list"], 80)) <= 80
+    assert len(capped(HOSTILE_VALUES["giant dict"], 30)) == 30
 
 
 def test_capped_output_keeps_lines_and_length_bounded() -> None:
