@@ -10,6 +10,7 @@ by side. The search reports how much it scanned, so a search that read nothing c
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -202,6 +203,38 @@ def test_the_jail_launcher_gets_the_allow_list_and_jupyters_notes_alone() -> Non
     """``python -m grader.jail`` (kernels not forked from the server) starts without the grader's variables."""
     jupyter_env = {**os.environ, SECRET_VARIABLE: "x", "JPY_PARENT_PID": "42", "JPY_SESSION_NAME": "s"}
     assert launcher_environment(jupyter_env) == {**allowed_environment(), "JPY_PARENT_PID": "42"}
+
+
+@pytest.mark.skipif(isolation_mode() != "namespaces", reason="needs the namespaced sandbox")
+def test_a_kernel_not_forked_from_the_server_and_its_launcher_hold_no_secret(
+        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.autograde import sandbox_run
+    from grader.batch import prepare_context
+    from grader.kernel import sandboxed_manager
+
+    secret = "".join(secret_halves())
+    monkeypatch.setenv(SECRET_VARIABLE, secret)  # jupyter copies os.environ for the kernel command it runs
+    course = course_with_searches(repo, tmp_path, [], "", "")
+    run = sandbox_run(prepare_context(course, (QUIZ,)), tmp_path / "scratch")
+    manager = sandboxed_manager(run.spec, tmp_path / "scratch")
+    manager.forked = False
+    asyncio.run(manager.start_kernel())
+    try:
+        with open(f"/proc/{manager.provisioner.process.pid}/environ", "rb") as environ:
+            launcher = environ.read()
+        client = manager.client()
+        client.start_channels()
+        asyncio.run(client.wait_for_ready(timeout=60))
+        printed: list[str] = []
+        code = f"import os\nprint(open('/proc/self/environ', 'rb').read().count({secret.encode()!r}), " \
+               "'in', len(os.environ))"
+        asyncio.run(client.execute_interactive(
+            code, timeout=60, output_hook=lambda message: printed.append(message["content"].get("text", ""))))
+        client.stop_channels()
+    finally:
+        asyncio.run(manager.shutdown_kernel(now=True))
+    assert secret.encode() not in launcher and b"JPY_PARENT_PID=" in launcher
+    assert re.fullmatch(r"0 in [1-9]\d*\n", "".join(printed)), printed
 
 
 @pytest.mark.skipif(isolation_mode() != "namespaces", reason="without namespaces the grader's /proc is readable")
