@@ -1,18 +1,18 @@
 """The sandbox's file tree, built from nothing: a tmpfs as the new root and bind mounts of what student code may see.
 
 Student code sees, each at its own path (forked processes find lazily imported modules and
-libraries where the server saw them):
+libraries where the server saw them), read-only unless said:
 
-- the paths of :attr:`JailSpec.read_only` (the Python environment, the grader modules the
-  kernel and the probe import, ``Sandbox.expose``), read-only, less :attr:`JailSpec.hidden`;
-- the system: ``/usr`` (and ``/bin``, ``/sbin``, ``/lib*``: links where the host has links),
-  read-only;
-- a minimal ``/etc`` (:data:`ETC_ENTRIES`, read-only, and a ``passwd``/``group`` of its own);
-- a minimal ``/dev`` (:data:`DEV_NODES`, ``/dev/nvidia*`` for CUDA, ``fd``/``stdin``/...
-  links, ``/dev/shm`` as a small tmpfs);
-- ``/proc`` of its own PID namespace and ``/sys`` read-only (CUDA, torch's cpuinfo and
-  glibc's CPU count read it; it holds no user file);
-- ``/tmp`` as a small tmpfs and its scratch folder, the only writable places.
+- :attr:`JailSpec.read_only`: the Python environment, the grader modules the kernel and the
+  probe import (one by one), ``Sandbox.expose``, and the system of :func:`system_view`:
+  ``/usr`` (``/bin``, ``/sbin``, ``/lib*`` as links where the host has links), the few
+  :data:`ETC_ENTRIES` and ``/sys`` (CUDA, torch's cpuinfo and glibc's CPU count read it; it
+  holds no user file); less :attr:`JailSpec.hidden` (held-out digits, hidden checks and probes);
+- its own ``/etc/passwd`` and ``/etc/group`` (root, the sandbox's user, nobody);
+- :attr:`JailSpec.devices` (:data:`DEV_NODES`, ``/dev/nvidia*`` for CUDA), the links of
+  :data:`DEV_LINKS` and ``/dev/shm``, a small tmpfs (writable);
+- ``/proc`` of its own PID namespace;
+- ``/tmp``, a small tmpfs, and its scratch folder: the only places it can write.
 
 The tmpfs is mounted over ``/tmp`` of the old tree (private to this mount namespace), so every
 source is opened first and bound through ``/proc/self/fd``. Then ``pivot_root`` makes it ``/``

@@ -42,9 +42,16 @@ def _spy(paths, report):
                 seen[path] = "listed" if name in os.listdir(folder) else type(error).__name__
             except OSError as listing:
                 seen[path] = type(listing).__name__
+    held = []  # a folder held open from outside would be a way around the new root
+    for handle in os.listdir("/proc/self/fd"):
+        try:
+            if os.path.isdir(f"/proc/self/fd/{handle}"):
+                held.append(os.readlink(f"/proc/self/fd/{handle}"))
+        except OSError:
+            continue
     package = os.path.dirname(os.path.abspath(grader.__file__))
     found = {"paths": seen, "root": sorted(os.listdir("/")), "package": sorted(os.listdir(package)),
-             "checkout": sorted(os.listdir(os.path.dirname(package)))}
+             "checkout": sorted(os.listdir(os.path.dirname(package))), "held_folders": held}
     with open(report, "w") as handle:
         json.dump(found, handle)
 '''
@@ -91,7 +98,7 @@ def expected_root(spec: JailSpec) -> set[str]:
 
 def assert_saw_only_the_allow_list(found: dict, spec: JailSpec, repo: Path, canaries: list[str]) -> None:
     assert {path: how for path, how in found["paths"].items() if how in ("read", "listed")} == {}
-    assert set(found["paths"]) == set(canaries)
+    assert set(found["paths"]) == set(canaries) and found["held_folders"] == []
     assert set(found["root"]) == expected_root(spec)
     assert not {"home", "srv", "opt", "var", "mnt", "media", "boot", "run"} & set(found["root"])
     assert found["package"] == sorted(path.name for path in sandbox_module_files()), "grader modules, one by one"
