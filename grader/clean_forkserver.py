@@ -29,13 +29,20 @@ SERVER_COMMAND = ("import sys; sys.path[:] = {path!r}; "
                   "from multiprocessing.forkserver import main; main({fds}, {preload!r})")
 
 
+class ServerProcess(subprocess.Popen):  # type: ignore[type-arg]
+    """The server's process handle; the server may outlive it, ending once every client has closed its pipe end."""
+
+    def __del__(self) -> None:
+        """Nothing: subprocess would warn of a process still running and poll it later, which is by design here."""
+
+
 class CleanForkServer(forkserver.ForkServer):
     """A forkserver whose process starts with the allow-listed environment, never the grader's."""
 
     def __init__(self) -> None:
         super().__init__()
         self._preload_modules = []
-        self._server: subprocess.Popen[bytes] | None = None
+        self._server: ServerProcess | None = None
 
     def ensure_running(self) -> None:
         """Start the server unless it runs (again, if it has died)."""
@@ -60,9 +67,9 @@ class CleanForkServer(forkserver.ForkServer):
                 command = SERVER_COMMAND.format(path=list(sys.path), fds=f"{listener.fileno()}, {alive_r}",
                                                 preload=list(self._preload_modules))
                 executable = spawn.get_executable()
-                self._server = subprocess.Popen([executable, *util._args_from_interpreter_flags(), "-c", command],
-                                                executable=executable, pass_fds=(listener.fileno(), alive_r),
-                                                env=allowed_environment())
+                self._server = ServerProcess([executable, *util._args_from_interpreter_flags(), "-c", command],
+                                             executable=executable, pass_fds=(listener.fileno(), alive_r),
+                                             env=allowed_environment())
             except BaseException:
                 os.close(alive_w)
                 raise

@@ -18,6 +18,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -190,8 +191,11 @@ def test_the_forkserver_starts_with_the_allow_list_alone(monkeypatch: pytest.Mon
     server = CleanForkServer()
     server.ensure_running()
     try:
-        with open(f"/proc/{server.server_pid()}/environ", "rb") as environ:
-            entries = dict(entry.split("=", 1) for entry in environ.read().decode().split("\0") if entry)
+        deadline, block = time.monotonic() + 10, b""
+        while not block and time.monotonic() < deadline:  # empty until exec has set up the new stack
+            with open(f"/proc/{server.server_pid()}/environ", "rb") as environ:
+                block = environ.read()
+        entries = dict(entry.split("=", 1) for entry in block.decode().split("\0") if entry)
     finally:
         server._stop()
     assert entries == allowed_environment() and secret not in str(entries)
