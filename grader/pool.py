@@ -4,8 +4,9 @@ When a grading process dies (a crash in native code on what a submission produce
 kernel's out-of-memory killer...), ``ProcessPoolExecutor`` fails every submission in flight
 and refuses new ones. The results that came back are kept; the submissions that were in
 flight are suspects. Each suspect is graded once more, alone in a fresh process, so that the
-others in flight with it are not blamed; one that crashes its process again is recorded as
-``GRADER_ERROR``. The rest of the class goes on in a new pool.
+others in flight with it are not blamed (they share one fresh process, one after the other);
+one that crashes its process again is recorded as ``GRADER_ERROR``. The rest of the class
+goes on in a new pool.
 
 At most ``workers`` submissions are handed to the pool at a time, so the ones in flight at
 a crash are exactly the ones being graded.
@@ -19,10 +20,12 @@ from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from grader.autograde import GradingContext, Submission
 from grader.results import Status, SubmissionResult, zero_result
+
+if TYPE_CHECKING:
+    from grader.autograde import GradingContext, Submission
 
 CRASHED = "its grading process died twice while grading it (once with others, once alone)"
 
@@ -50,9 +53,9 @@ def pooled_results(submissions: list[Submission], pool: GradingPool) -> Iterator
     waiting = list(submissions)
     while waiting:
         suspects, waiting = yield from results_until_broken(waiting, pool, pool.workers)
-        for suspect in suspects:
-            crashed_again, _ = yield from results_until_broken([suspect], pool, 1)
-            yield from (grader_error(submission, pool.context, CRASHED) for submission in crashed_again)
+        while suspects:  # one process grades them one after the other: one that dies again is the culprit
+            culprits, suspects = yield from results_until_broken(suspects, pool, 1)
+            yield from (grader_error(submission, pool.context, CRASHED) for submission in culprits)
 
 
 def results_until_broken(submissions: list[Submission], pool: GradingPool, workers: int
@@ -78,7 +81,7 @@ def results_until_broken(submissions: list[Submission], pool: GradingPool, worke
                 result = outcome(future, running.pop(future), pool.context, suspects)
                 if result is not None:
                     yield result
-    return suspects, list(waiting)
+    return sorted(suspects, key=submissions.index), list(waiting)
 
 
 def outcome(future: Future, submission: Submission, context: GradingContext,
