@@ -216,35 +216,3 @@ def test_a_dask_task_that_killed_its_workers_is_grader_error(repo: Path) -> None
     result = remote_outcome(repo, Submission("s", QUIZ, Path("s.ipynb")), KilledFuture())
     assert result.status is Status.GRADER_ERROR and "KilledWorker" in result.output
     assert result.score == 0 and result.max_score == FULL
-
-
-@pytest.mark.slow
-def test_a_submission_that_kills_its_dask_worker_is_retried_once_then_grader_error(
-        repo: Path, tmp_path: Path) -> None:
-    from tests.test_cluster import free_port, wait_for_workers
-
-    course = make_class(repo, tmp_path, {}, ("reference-a", "reference-b", "zz-crash"))
-    address, bin_dir = f"tcp://127.0.0.1:{free_port()}", Path(sys.executable).parent
-    environment = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}  # retry once
-    preload = str(Path(__file__).with_name("one_submission_dask_crash.py"))
-    processes = [subprocess.Popen([str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port",
-                                   address.rsplit(":", 1)[1], "--no-dashboard"], env=environment,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    processes += [subprocess.Popen([str(bin_dir / "dask"), "worker", address, "--nthreads", "1", "--no-dashboard",
-                                    "--host", "127.0.0.1", "--preload", preload], stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL) for _ in range(2)]
-    try:
-        wait_for_workers(address, 2)
-        run = subprocess.run([sys.executable, "-m", "grader", "autograde", "--course", str(course),
-                              "--assignment", QUIZ, "--scheduler", address],
-                             capture_output=True, text=True, timeout=900)
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-            process.wait(timeout=30)
-    assert run.returncode == 0, run.stderr[-3000:]
-    crashed = result_of(course, "zz-crash")
-    assert crashed["status"] == "GRADER_ERROR" and "KilledWorker" in crashed["output"], crashed["output"]
-    assert "2 different workers" in crashed["output"], "tried, then retried once"
-    for student in ("reference-a", "reference-b"):
-        assert (result_of(course, student)["status"], result_of(course, student)["score"]) == ("OK", FULL)
