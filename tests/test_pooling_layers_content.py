@@ -1,0 +1,257 @@
+"""pooling_layers' folder in this process: the source notebook's solutions through its probes, checks and picture.
+
+Nothing in the grader's shared code knows pooling_layers yet: each submission here is the source
+notebook with some solution cells replaced; its probe cells run in a namespace as the probe
+process runs them, its exported answers are described as the export cell describes them, and
+the hidden checks run through pytest with the grader's own collector (grader.checks.runner).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.artifacts import ArtifactError, Artifacts, ProbeResult
+from grader.assignments import pooling_layers
+from grader.assignments.pooling_layers import examples, figures, probe
+from grader.checks.registry import CheckOutcome
+from grader.checks.runner import CheckCollector, pytest_arguments
+from grader.export import describe
+from grader.probe import cell_sources, run_cells
+from tests.submissions import reference_cells
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCE = REPO / "source" / "pooling_layers" / "pooling_layers.ipynb"
+CHECKS = Path(pooling_layers.__file__).parent / "test_pooling_layers.py"
+GRADE_IDS = pooling_layers.GRADE_IDS
+
+
+@pytest.fixture(scope="module")
+def inputs() -> dict[str, np.ndarray]:
+    """The unseen maps, read-only as the grader hands them out."""
+    made = probe.make_inputs({"seed": 0})
+    for array in made.values():
+        array.setflags(write=False)
+    return made
+
+
+def submission(cells: dict[str, str]) -> dict:
+    """The source notebook (plain JSON) with its solution cells replaced by ``cells`` where named."""
+    notebook = json.loads(SOURCE.read_text(encoding="utf-8"))
+    solutions = {**reference_cells(REPO, "pooling_layers"), **cells}
+    for cell in notebook["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("solution"):
+            cell["source"] = solutions[meta["grade_id"]]
+    return notebook
+
+
+def probe_results(notebook: dict, inputs: dict[str, np.ndarray]) -> dict[str, ProbeResult]:
+    """Each grade id's probe, run as grader.probe runs it, its output as plain data read back."""
+    sources = cell_sources(notebook, probe.CELLS)
+    namespace: dict = {"__name__": "__main__", "__cells__": dict(sources)}
+    cell_errors = run_cells(sources, namespace)
+    results = {}
+    for grade_id, run_probe in probe.PROBES.items():
+        try:
+            values, arrays = run_probe(namespace, inputs)
+        except Exception as error:  # noqa: BLE001 - as grader.probe: the probe fails, the checks say why
+            cause = cell_errors.get(grade_id) or f"{type(error).__name__}: {error}"
+            results[grade_id] = ProbeResult(f"expected your code to run; {cause}", {}, {})
+            continue
+        plain = {name: np.asarray(array, dtype=np.float64) for name, array in arrays.items()}
+        results[grade_id] = ProbeResult("", json.loads(json.dumps(values)), plain)
+    return results
+
+
+def exported(notebook: dict) -> tuple[dict, dict]:
+    """(values, arrays) of the exported names, as grader.export describes them after the answers cell runs."""
+    namespace: dict = {"__name__": "__main__"}
+    run_cells(cell_sources(notebook, ("imports", "pooling_answers")), namespace)
+    values, arrays = {}, {}
+    for name in pooling_layers.EXPORTED_NAMES:
+        if name not in namespace:
+            values[name] = {"kind": "missing"}
+            continue
+        values[name], array = describe(namespace[name])
+        if array is not None:
+            arrays[name] = array
+    return json.loads(json.dumps(values)), arrays
+
+
+def artifacts_of(cells: dict[str, str], inputs: dict[str, np.ndarray], tmp_path: Path) -> Artifacts:
+    """The artifacts the grader would hold for a submission with these solution cells."""
+    notebook = submission(cells)
+    values, arrays = exported(notebook)
+    return Artifacts("pooling_layers", tmp_path, pooling_layers.PARAMETERS, values, arrays,
+                     probe_results(notebook, inputs), inputs)
+
+
+def run_checks(artifacts: Artifacts) -> list[CheckOutcome]:
+    """The hidden checks of the folder, run by pytest with the grader's collector."""
+    collector = CheckCollector(artifacts)
+    code = pytest.main([str(CHECKS), *pytest_arguments()], plugins=[collector])
+    assert code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED), f"the checks could not run: {code}"
+    return collector.outcomes_for_run()
+
+
+def shares(outcomes: list[CheckOutcome]) -> dict[str, float]:
+    """The fraction of each grade id's points, as grader.autograde.scored weighs its checks."""
+    fractions = {}
+    for grade_id in GRADE_IDS:
+        mine = [outcome for outcome in outcomes if outcome.grade_id == grade_id]
+        assert mine, f"no check for {grade_id}"
+        fractions[grade_id] = sum(o.weight for o in mine if o.passed) / sum(o.weight for o in mine)
+    return fractions
+
+
+def graded(cells: dict[str, str], inputs: dict[str, np.ndarray], tmp_path: Path) -> tuple[dict, list]:
+    outcomes = run_checks(artifacts_of(cells, inputs, tmp_path))
+    return shares(outcomes), outcomes
+
+
+@pytest.mark.parametrize("variant", examples.CORRECT, ids=lambda variant: variant.name)
+def test_correct_variants_earn_full_marks(variant: examples.Variant, inputs, tmp_path: Path) -> None:
+    fractions, outcomes = graded(variant.cells, inputs, tmp_path)
+    assert fractions == dict.fromkeys(GRADE_IDS, 1.0), [o.message for o in outcomes if not o.passed]
+    assert len(outcomes) == 12
+
+
+@pytest.mark.parametrize("variant", examples.MISTAKES, ids=lambda variant: variant.name)
+def test_each_mistake_loses_exactly_what_it_declares(variant: examples.Variant, inputs, tmp_path: Path) -> None:
+    fractions, outcomes = graded(variant.cells, inputs, tmp_path)
+    declared = {grade_id: variant.expected.get(grade_id, 1.0) for grade_id in GRADE_IDS}
+    assert fractions == pytest.approx(declared), [o.message for o in outcomes if not o.passed]
+    assert min(fractions.values()) < 1.0
+
+
+HINTS = {"mistake-pooling-ceil-mode": "round down", "mistake-pooling-stride-ignored": "use the stride",
+         "mistake-pooling-default-stride-one": "stride=None means stride = kernel_size",
+         "mistake-avg-integer-maps-truncated": "return floats", "mistake-max-channels-last": "last two axes",
+         "mistake-max-uses-torch": "NumPy alone", "mistake-pooling-answers-off": "fraction thrown away"}
+
+
+@pytest.mark.parametrize("name", sorted(HINTS))
+def test_a_mistake_is_told_what_went_wrong(name: str, inputs, tmp_path: Path) -> None:
+    variant = next(variant for variant in examples.MISTAKES if variant.name == name)
+    _, outcomes = graded(variant.cells, inputs, tmp_path)
+    assert any(HINTS[name] in outcome.message for outcome in outcomes if not outcome.passed)
+
+
+DEGENERATE = {
+    "constant": "    return 1.0\n",
+    "zeros-of-the-right-shape": "    s = stride or kernel_size\n    c, h, w = maps.shape\n"
+                                "    return np.zeros((c, (h - kernel_size) // s + 1, (w - kernel_size) // s + 1))\n",
+    "input-unchanged": "    return maps\n",
+    "random-numbers": "    s = stride or kernel_size\n    c, h, w = maps.shape\n"
+                      "    return np.random.default_rng().normal(size=(c, (h - kernel_size) // s + 1, "
+                      "(w - kernel_size) // s + 1))\n",
+    "equal-to-everything": "    class Yes:\n        shape = maps.shape\n        def __eq__(self, other):\n"
+                           "            return True\n        __hash__ = None\n    return Yes()\n",
+}
+
+
+@pytest.mark.parametrize("body", DEGENERATE.values(), ids=DEGENERATE)
+def test_degenerate_functions_score_zero(body: str, inputs, tmp_path: Path) -> None:
+    cells = {name: f"def {name}(maps, kernel_size, stride=None):\n{body}" for name in ("max_pool2d", "avg_pool2d")}
+    fractions, _ = graded(cells, inputs, tmp_path)
+    assert fractions == {"max_pool2d": 0.0, "avg_pool2d": 0.0, "pooling_answers": 1.0}
+
+
+DEGENERATE_ANSWERS = {
+    "equal-to-everything": "class Yes:\n    def __eq__(self, other):\n        return True\n"
+                           "p1_shape = p2_shape = p3_params = p4_kept = Yes()\n",
+    "one-constant": "p1_shape = p2_shape = (1, 1, 1)\np3_params = 1\np4_kept = 1.0\n",
+    "the-inputs-unchanged": "p1_shape = (16, 100, 100)\np2_shape = (8, 31, 31)\np3_params = 4\np4_kept = 1.0\n",
+    "random-numbers": "p1_shape, p2_shape = tuple(np.random.default_rng().integers(1, 99, 3)), (7, 7, 7)\n"
+                      "p3_params = 17\np4_kept = float(np.random.default_rng().uniform(0.3, 1))\n",
+    "strings": "p1_shape, p2_shape, p3_params, p4_kept = '(16, 50, 50)', '(8, 15, 15)', '0', '0.25'\n",
+}
+
+
+@pytest.mark.parametrize("cell", DEGENERATE_ANSWERS.values(), ids=DEGENERATE_ANSWERS)
+def test_degenerate_answers_score_zero(cell: str, inputs, tmp_path: Path) -> None:
+    fractions, _ = graded({"pooling_answers": cell}, inputs, tmp_path)
+    assert fractions == {"max_pool2d": 1.0, "avg_pool2d": 1.0, "pooling_answers": 0.0}
+
+
+def test_all_zero_answers_keep_only_the_parameter_count(inputs, tmp_path: Path) -> None:
+    """0 is the right number of a pooling layer's parameters: all zeros earn that answer's share only."""
+    cell = "p1_shape = p2_shape = (0, 0, 0)\np3_params = 0\np4_kept = 0.0\n"
+    fractions, outcomes = graded({"pooling_answers": cell}, inputs, tmp_path)
+    assert fractions["pooling_answers"] == 0.25
+    assert [o.name for o in outcomes if o.grade_id == "pooling_answers" and o.passed] == [
+        "test_pooling_answer[p3_params]"]
+
+
+def test_a_malformed_probe_report_fails_its_checks_without_crashing(inputs, tmp_path: Path) -> None:
+    reference = artifacts_of({}, inputs, tmp_path)
+    hostile = ProbeResult("", {"errors": "x" * 100_000, "alone_error": ["not", "text"]}, {})
+    artifacts = Artifacts("pooling_layers", tmp_path, {}, reference.values, reference.arrays,
+                          {"max_pool2d": hostile, "avg_pool2d": hostile}, inputs)
+    fractions, outcomes = shares(run_checks(artifacts)), run_checks(artifacts)
+    assert fractions == {"max_pool2d": 0.0, "avg_pool2d": 0.0, "pooling_answers": 1.0}
+    assert all(len(o.message) < 1_000 for o in outcomes)
+
+
+def test_the_figure_shows_both_poolings_beside_pytorch(inputs, tmp_path: Path) -> None:
+    name, caption, png = figures.pooled_road(artifacts_of({}, inputs, tmp_path))
+    assert name == "pooled-road" and "never saw" in caption
+    assert png.startswith(b"\x89PNG") and len(png) > 5_000
+    rows = figures.pooled_road_rows(artifacts_of({}, inputs, tmp_path))
+    assert [label for label, _ in rows] == ["maps", "your max", "expected", "your avg", "expected"]
+    for yours, expected in ((rows[1], rows[2]), (rows[3], rows[4])):
+        for mine, wanted in zip(yours[1], expected[1], strict=True):
+            np.testing.assert_allclose(mine.picture, wanted.picture, atol=1e-9)
+
+
+def test_the_figure_leaves_out_a_pooling_that_raises_and_refuses_when_none_works(inputs, tmp_path: Path) -> None:
+    raising = "def avg_pool2d(maps, kernel_size, stride=None):\n    raise ValueError('not yet')\n"
+    rows = figures.pooled_road_rows(artifacts_of({"avg_pool2d": raising}, inputs, tmp_path))
+    assert [label for label, _ in rows] == ["maps", "your max", "expected"]
+    both_raise = {"avg_pool2d": raising, "max_pool2d": raising.replace("avg_pool2d", "max_pool2d")}
+    with pytest.raises(ValueError, match="neither pooling"):
+        figures.pooled_road(artifacts_of(both_raise, inputs, tmp_path))
+
+
+def test_the_inputs_hold_the_cases_the_contract_names(inputs) -> None:
+    shapes = [inputs[f"maps_{case}"].shape for case in range(len(inputs["cases"]))]
+    kernels, strides = inputs["cases"][:, 0], inputs["cases"][:, 1]
+    assert any(h % 2 and w % 2 for _, h, w in shapes) and any(h != w for _, h, w in shapes)
+    pairs = list(zip(kernels, strides, strict=True))
+    assert any(s == probe.DEFAULT_STRIDE for _, s in pairs) and any(s == k for k, s in pairs)
+    assert any(0 < s < k for k, s in pairs) and any(s > k for k, s in pairs)
+    dtypes = {inputs[f"maps_{case}"].dtype.kind for case in range(len(shapes))}
+    assert dtypes == {"f", "i"}
+    other = probe.make_inputs({"seed": 1})
+    assert not np.array_equal(other["maps_0"], inputs["maps_0"]) and other["maps_0"].shape == shapes[0]
+    assert inputs["road_maps"].shape == (4, 69, 94) and inputs["road_maps"].max() > 0
+
+
+def test_the_numpy_alone_run_puts_pytorch_back(inputs, tmp_path: Path) -> None:
+    import torch
+
+    artifacts = artifacts_of({"max_pool2d": examples.USES_TORCH}, inputs, tmp_path)
+    alone = artifacts.probes["max_pool2d"].values
+    assert alone["alone_error"] == "" and all(error.startswith("NameError") for error in alone["alone_errors"])
+    assert sys.modules["torch"] is torch and sys.modules["torch.nn.functional"] is torch.nn.functional
+    with pytest.raises(ArtifactError):
+        Artifacts("pooling_layers", tmp_path, {}, {}, {}, {}, inputs).probe("max_pool2d")
+
+
+def test_the_declarations_match_the_notebook_and_import_no_torch() -> None:
+    notebook = json.loads(SOURCE.read_text(encoding="utf-8"))
+    solutions = tuple(cell["metadata"]["nbgrader"]["grade_id"] for cell in notebook["cells"]
+                      if cell["metadata"].get("nbgrader", {}).get("solution"))
+    assert solutions == GRADE_IDS == tuple(probe.PROBES) + ("pooling_answers",)
+    assert pooling_layers.ASSIGNMENT == probe.ASSIGNMENT == "pooling_layers"
+    assert (pooling_layers.PARAMETERS, pooling_layers.KEPT_FILES) == ({}, ())
+    assert {variant.assignment for variant in examples.EXAMPLES} == {"pooling_layers"}
+    code = "import sys, grader.assignments.pooling_layers; print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert done.stdout.strip() == "False"
