@@ -99,8 +99,29 @@ def system_view() -> SystemView:
         elif os.path.exists(path):
             paths.append(path)
     links += [(f"/dev/{name}", text) for name, text in DEV_LINKS.items()]
+    links += python_links()
     devices = [f"/dev/{name}" for name in DEV_NODES if os.path.exists(f"/dev/{name}")]
     return SystemView(tuple(links), (*paths, "/sys"), (*devices, *sorted(glob.glob("/dev/nvidia*"))))
+
+
+def links_on_the_way(path: str) -> list[tuple[str, str]]:
+    """(link, link text) of each symbolic link that ``path`` goes through, outside the folders it leads to."""
+    links, current = [], "/"
+    for part in path.strip("/").split("/"):
+        current = os.path.join(current, part)
+        if os.path.islink(current):
+            links.append((current, os.readlink(current)))
+            current = os.path.realpath(current)
+    return links
+
+
+def python_links() -> list[tuple[str, str]]:
+    """The links on the way to the Python environment (a venv reached through a link): the sandbox binds the
+    folders they lead to, so ``sys.executable`` and ``sys.prefix`` must lead there too."""
+    found = {}
+    for path in (sys.prefix, sys.base_prefix, os.path.dirname(sys.executable)):
+        found.update(links_on_the_way(os.path.abspath(path)))
+    return sorted(found.items())
 
 
 def _open_sources(read_only: tuple[str, ...], writable: tuple[str, ...]) -> list[Source]:
