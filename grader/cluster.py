@@ -181,8 +181,15 @@ def notebooks_to_ship(submissions: list[Submission],
 
 def graded_on_cluster(address: str, submissions: list[Submission], course: Path,
                       assignments: tuple[str, ...]) -> Iterator[SubmissionResult]:
-    """Results in the order they finish, graded by the Dask cluster at ``address`` (notebooks that exist)."""
-    from distributed import Client, as_completed
+    """Results in the order they finish, graded by the Dask cluster at ``address`` (notebooks that exist).
+
+    One task per worker process at a time; a failed task is retried once, then ``GRADER_ERROR``
+    (see grader.cluster_tasks). The course bundle travels with each task (tens of kB), so a
+    worker that a crash restarted gets it too.
+    """
+    from distributed import Client
+
+    from grader.cluster_tasks import DaskTasks, SchedulerRetriesOff, TaskFailed, course_deadline, outcomes_in_turn
 
     notebooks, refused = notebooks_to_ship(submissions, course)
     yield from refused
@@ -192,28 +199,35 @@ def graded_on_cluster(address: str, submissions: list[Submission], course: Path,
         client = Client(address, timeout=CONNECT_SECONDS)
     except (OSError, TimeoutError, ValueError) as error:
         raise ClusterError(address, str(error) or type(error).__name__) from error
-    with client:
+    with client, SchedulerRetriesOff(client):
         hosts = workers_per_host(client)
         if not hosts:
             raise ClusterError(address, "the scheduler has no workers")
-        bundle = client.scatter(course_bundle(course, assignments), broadcast=True)
-        futures = {client.submit(grade_remote, bundle, submission.student, submission.assignment,
-                                 submission.path.name, notebook, hosts, pure=False): submission
-                   for submission, notebook in notebooks.items()}
-        for future in as_completed(list(futures)):
-            yield remote_outcome(course, futures[future], future)
+        bundle = course_bundle(course, assignments)
+
+        def submit(submission: Submission, worker: str | None) -> object:
+            return client.submit(grade_remote, bundle, submission.student, submission.assignment,
+                                 submission.path.name, notebooks[submission], hosts, pure=False, retries=0,
+                                 workers=None if worker is None else [worker], allow_other_workers=False)
+
+        for submission, outcome in outcomes_in_turn(list(notebooks), DaskTasks(client, submit),
+                                                    course_deadline(course)):
+            if isinstance(outcome, TaskFailed):
+                yield failed_on_cluster(course, submission, outcome.reason)
+            else:
+                yield remote_outcome(course, submission, outcome)
 
 
 def remote_outcome(course: Path, submission: Submission, future: object) -> SubmissionResult:
-    """The result of a finished Dask task; ``GRADER_ERROR`` with the reason when it failed.
-
-    A task whose worker died is rescheduled by the scheduler itself, up to its
-    ``distributed.scheduler.allowed-failures`` (set it to 1 to retry once), then fails with
-    ``KilledWorker``: that submission is recorded as ``GRADER_ERROR`` and the class goes on.
-    """
+    """The result of a finished Dask task; ``GRADER_ERROR`` with the reason when it cannot be read back."""
     try:
         return store_remote_result(course, future.result())  # type: ignore[attr-defined]
     except Exception as error:  # noqa: BLE001 - KilledWorker, a cancelled task, an error on the worker
-        reason = f"grading on the Dask cluster failed ({type(error).__name__}: {str(error)[:300]})"
-        points = grade_points(nbformat.read(source_notebook(course, submission.assignment), as_version=4))
-        return zero_result(submission.student, submission.assignment, Status.GRADER_ERROR, reason, points)
+        return failed_on_cluster(course, submission, f"{type(error).__name__}: {str(error)[:300]}")
+
+
+def failed_on_cluster(course: Path, submission: Submission, why: str) -> SubmissionResult:
+    """``GRADER_ERROR`` with no points: grading ``submission`` on the cluster failed, for ``why``."""
+    reason = f"grading on the Dask cluster failed ({why})"
+    points = grade_points(nbformat.read(source_notebook(course, submission.assignment), as_version=4))
+    return zero_result(submission.student, submission.assignment, Status.GRADER_ERROR, reason, points)
