@@ -74,15 +74,16 @@ def _run_probes(assignment: str, inputs: Mapping[str, Any], scratch: Path) -> Pa
 
 def _grade_shares(namespace: dict, assignment: str, exported: list[str], parameters: dict) -> dict[str, float]:
     """Export, probe and check once; the passing share (by weight) of each grade id."""
-    from grader.artifacts import Artifacts, load_json, load_npz, load_probes
+    from grader.artifacts import Artifacts
+    from grader.assignments import probe_spec
     from grader.checks.runner import run_checks
     from grader.export import export_artifacts
-    from grader.probes import PROBES
+    from grader.readback import load_json, load_npz, load_probes
 
     with tempfile.TemporaryDirectory(prefix="anchor-") as folder:
         scratch = Path(folder)
         export_artifacts(namespace, exported, str(scratch / "exported"))
-        inputs = PROBES[assignment].make_inputs(dict(parameters))
+        inputs = probe_spec(assignment).make_inputs(dict(parameters))
         probe_dir = _run_probes(assignment, inputs, scratch)
         artifacts = Artifacts(assignment=assignment, workdir=Path.cwd(), parameters=parameters,
                               values=load_json(scratch / "exported" / "values.json"),

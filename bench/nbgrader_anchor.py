@@ -29,8 +29,8 @@ BENCH = ROOT / "bench"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from grader.course import ASSIGNMENTS, EXPORTED_NAMES  # noqa: E402
 from grader.settings import GraderSettings, load_settings  # noqa: E402
+from tests.submissions import ASSIGNMENTS, CATALOG  # noqa: E402
 
 NBGRADER = ROOT / ".venv" / "bin" / "nbgrader"
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.MULTILINE | re.DOTALL)
@@ -62,7 +62,7 @@ def cell_id(text: str) -> str:
 def graded_cell(assignment: str, test_id: str, owner: str, points: float, parameters: dict) -> nbformat.NotebookNode:
     """The appended graded cell of one test cell: hidden tests that output its points."""
     source = HIDDEN_CELL.format(owner=owner, bench=str(BENCH), assignment=assignment, points=points,
-                                exported=list(EXPORTED_NAMES[assignment]), parameters=parameters)
+                                exported=list(CATALOG.declarations[assignment].exported_names), parameters=parameters)
     cell = new_code_cell(source.rstrip("\n"), metadata={"nbgrader": nbgrader_meta(test_id, grade=True,
                                                                                   points=points)})
     cell["id"] = cell_id(test_id)
@@ -155,7 +155,7 @@ def anchor_scores(anchor: Path) -> dict[tuple[str, str], float]:
     """(student, assignment) -> total auto score, from the anchor's gradebook."""
     from nbgrader.api import Gradebook
 
-    from grader.release import course_config
+    from grader.settings import course_config
 
     course_id = course_config(anchor).CourseDirectory.course_id
     scores = {}

@@ -18,8 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from grader.course import ASSIGNMENTS, release_notebook  # noqa: E402
-from tests.submissions import VARIANTS, Variant, build  # noqa: E402
+from grader.course import release_notebook  # noqa: E402
+from tests.submissions import (  # noqa: E402
+    ASSIGNMENTS,  # noqa: E402
+    VARIANTS,
+    Variant,
+    build,
+)
 
 KINDS = ("reference", "mistake", "untouched")
 # Mistakes that run to the end of the notebook and lose part of the points.

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from grader.shown import MAX_NAME_CHARS, MAX_VALUE_CHARS, capped, shown
-
-if TYPE_CHECKING:
-    from grader.readback import ReadBudget
 
 MAX_ARTIFACT_BYTES = 200 * 1024 * 1024  # one file read back; the parsing limits are in grader/readback.py
 
@@ -156,71 +152,3 @@ def read_regular_file(path: Path, max_bytes: int = MAX_ARTIFACT_BYTES) -> bytes 
         if len(content) > info.st_size:
             raise ArtifactError(f"{path.name} grew while the grader read it")
         return content
-
-
-def load_npz(path: Path, budget: ReadBudget | None = None) -> dict[str, np.ndarray]:
-    """Arrays of an ``.npz`` file, never unpickling, within grader.readback's limits; an absent file is empty.
-
-    ``budget`` counts the uncompressed bytes read back for one submission (a fresh one when None).
-    """
-    from grader.readback import ReadBudget, parse_npz
-
-    content = read_regular_file(path)
-    if content is None:
-        return {}
-    return parse_npz(content, path.name, budget or ReadBudget())
-
-
-def load_json(path: Path, budget: ReadBudget | None = None) -> dict:
-    """A JSON object from ``path``, within grader.readback's limits; an absent file is empty."""
-    from grader.readback import MAX_JSON_BYTES, ReadBudget, check_json_shape
-
-    content = read_regular_file(path, MAX_JSON_BYTES)
-    if content is None:
-        return {}
-    (budget or ReadBudget()).spend(len(content), path.name)
-    check_json_shape(content, path.name)
-    try:
-        data = json.loads(content.decode("utf-8"))
-    except (ValueError, RecursionError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise ArtifactError(f"{path.name} is not JSON the grader can read "
-                            f"({type(error).__name__}: {str(error)[:200]})") from None
-    if not isinstance(data, dict):
-        raise ArtifactError(f"{path.name} does not hold a JSON object")
-    return data
-
-
-def probe_files(probe_dir: Path) -> list[Path]:
-    """The ``*.json`` result files of a probe folder (never through a link), at most ``MAX_PROBE_FILES``."""
-    from grader.readback import MAX_PROBE_FILES
-
-    folder = open_plain_folder(probe_dir)
-    if folder is None:
-        return []
-    found = []
-    try:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.name.endswith(".json"):
-                    found.append(probe_dir / entry.name)
-                if len(found) > MAX_PROBE_FILES:
-                    raise ArtifactError(f"{probe_dir.name} holds more than {MAX_PROBE_FILES} probe results")
-    finally:
-        os.close(folder)
-    return sorted(found)
-
-
-def load_probes(probe_dir: Path, budget: ReadBudget | None = None) -> dict[str, ProbeResult]:
-    """Probe results written by ``grader.probe``, one pair of files per grade id, within the limits."""
-    from grader.readback import ReadBudget
-
-    budget = budget or ReadBudget()
-    probes = {}
-    for described in probe_files(probe_dir):
-        data = load_json(described, budget)
-        values = data.get("values", {})
-        probes[described.stem] = ProbeResult(
-            error=str(data.get("error") or ""), values=values if isinstance(values, dict) else {},
-            arrays=load_npz(described.with_suffix(".npz"), budget),
-        )
-    return probes

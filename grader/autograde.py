@@ -10,7 +10,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,14 +21,13 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell
 
 from grader.artifacts import ArtifactError, Artifacts, read_regular_file
+from grader.assignments import Declaration, probe_spec
 from grader.checks.registry import CheckOutcome
 from grader.checks.session import run_checks
-from grader.course import EXPORTED_NAMES, GRADE_IDS
-from grader.data import write_student_pool
-from grader.execute import ExecutedNotebook, KernelDied, SandboxRun, execute_notebook
+from grader.execute import ExecutedNotebook, KernelDied, execute_notebook
 from grader.ingest import InvalidNotebook, read_notebook
+from grader.jail_spec import SandboxRun
 from grader.probe_launcher import WaitingProbe, run_probe_process
-from grader.probes import PROBES
 from grader.readback import read_back
 from grader.rebuild import rebuild
 from grader.results import GradeResult, Status, SubmissionResult, zero_result
@@ -43,7 +42,6 @@ if TYPE_CHECKING:
     from grader.warm_kernel import KernelReserve
 
 ARTIFACT_DIR = "_grader_artifacts"
-KEPT_FILES = ("model.pt",)
 SECRET_SUFFIX = "_labels"  # inputs the checks need but the probe process never sees
 
 
@@ -66,12 +64,13 @@ class GradingContext:
     skeletons: dict[str, nbformat.NotebookNode]  # the student version of each source notebook
     sandbox: Sandbox
     source_cells: dict[str, NotebookCells]  # each source notebook's cells, as the gradebook holds them
-    points: dict[str, dict[str, float]]  # each assignment's points per grade id
+    points: dict[str, dict[str, float]]  # each assignment's points per grade id, in the source notebook's order
+    declarations: dict[str, Declaration] = field(default_factory=dict)  # what each assignment's folder declares
 
 
-def export_cell(assignment: str) -> nbformat.NotebookNode:
-    """The trusted last cell: writes the contract's names as inert data for the checks."""
-    names = list(EXPORTED_NAMES[assignment])
+def export_cell(names: tuple[str, ...]) -> nbformat.NotebookNode:
+    """The trusted last cell: writes ``names`` (the assignment's exported names) as inert data for the checks."""
+    names = list(names)
     return new_code_cell(
         "from grader.export import export_artifacts as _grader_export\n"
         f"_grader_export(globals(), {names!r}, {ARTIFACT_DIR!r})",
@@ -95,7 +94,7 @@ def scored(outcomes: list[CheckOutcome], grade_id: str, points: float) -> GradeR
 @functools.lru_cache(maxsize=8)
 def probe_inputs(assignment: str, parameters: tuple[tuple[str, object], ...]) -> dict[str, np.ndarray]:
     """The unseen inputs of ``assignment`` for these grading parameters, made once per process."""
-    inputs = PROBES[assignment].make_inputs(dict(parameters))
+    inputs = probe_spec(assignment).make_inputs(dict(parameters))
     for array in inputs.values():
         array.setflags(write=False)
     return inputs
@@ -166,7 +165,7 @@ def grade_submission(submission: Submission, context: GradingContext, out_dir: P
         reason = f"nbgrader could not rebuild the notebook from the assignment: {str(error)[:300]}"
         return zero_result(student, assignment, Status.INVALID_NOTEBOOK, reason, points,
                            time.perf_counter() - started)
-    notebook.cells.append(export_cell(assignment))
+    notebook.cells.append(export_cell(context.declarations[assignment].exported_names))
     try:
         return run_and_check(notebook, submission, context, out_dir, kernels, started)
     except Exception as error:  # noqa: BLE001 - one submission never stops a class: a failure is its status
@@ -196,7 +195,7 @@ def run_and_check(notebook: nbformat.NotebookNode, submission: Submission, conte
                                time.perf_counter() - started)
     outcomes = run_checks(artifacts)
     draw_figures(artifacts, out_dir)
-    tests = tuple(scored(outcomes, grade_id, points[grade_id]) for grade_id in GRADE_IDS[assignment])
+    tests = tuple(scored(outcomes, grade_id, points[grade_id]) for grade_id in points)
     status, reason = limit_status(executed)
     return SubmissionResult(student, assignment, status, time.perf_counter() - started,
                             " ".join(filter(None, [f"Graded {len(outcomes)} hidden checks.", reason])), tests)
@@ -216,9 +215,12 @@ def sandbox_run(context: GradingContext, scratch: Path) -> SandboxRun:
     """The scratch folder of one submission, made ready, and the sandbox its code runs in."""
     threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0) or max(1, os.cpu_count() or 1)
     make_scratch(scratch)
-    write_student_pool(scratch / "pool.npz")
+    environment = {}
+    for declaration in context.declarations.values():  # the kernel started ahead may grade any of them
+        if declaration.prepare_scratch is not None:
+            environment.update(declaration.prepare_scratch(scratch.resolve()))
     box = context.sandbox
-    return SandboxRun(spec=jail_spec(box, scratch, context.course, threads), scratch=scratch,
+    return SandboxRun(spec=jail_spec(box, scratch, context.course, threads, environment), scratch=scratch,
                       scratch_bytes=box.scratch_mb * 1024 * 1024, output_kb=box.output_kb,
                       cell_output_kb=box.cell_output_kb, notebook_output_kb=box.notebook_output_kb)
 
@@ -293,7 +295,7 @@ def collect_artifacts(submission: Submission, context: GradingContext, session: 
         session.probe.run(assignment, notebook, inputs_file, probe_dir, context.settings.probe_timeout)
     else:
         run_probe_process(assignment, notebook, inputs_file, probe_dir, run.spec, context.settings.probe_timeout)
-    for name in KEPT_FILES:
+    for name in context.declarations[assignment].kept_files:
         keep_file(workdir / name, out_dir / name)
     values, arrays, probes = read_back(workdir / ARTIFACT_DIR, probe_dir)
     return Artifacts(assignment=assignment, workdir=out_dir, parameters=parameters,

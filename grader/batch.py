@@ -6,7 +6,6 @@ import dataclasses
 import functools
 import gc
 import hashlib
-import importlib
 import itertools
 import multiprocessing
 import multiprocessing.util
@@ -19,13 +18,14 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
+from grader.assignments import warm_up
 from grader.autograde import GradingContext, Submission, grade_submission, probe_inputs_npz, sandbox_run
+from grader.catalog import course_catalog
 from grader.checks.session import start_check_session, stop_check_session
-from grader.course import ASSIGNMENTS, grade_points, source_notebook
+from grader.course import grade_points, source_notebook
 from grader.feedback import write_feedback
 from grader.ingest import InvalidNotebook, open_submitted
 from grader.pool import GradingPool, grader_error, pooled_results
-from grader.release import course_config
 from grader.results import (
     GradesCsv,
     Status,
@@ -37,7 +37,7 @@ from grader.results import (
 )
 from grader.sandbox import Sandbox, check_isolation
 from grader.sanitize import ensure_student, gradebook_url, put_tools_on_path, record_source_cells
-from grader.settings import load_settings
+from grader.settings import course_config, load_settings, with_declared_parameters
 from grader.source_cells import read_notebook_cells
 
 _kernels = None  # this grading process's KernelReserve, made by start_worker
@@ -105,12 +105,17 @@ def record_in_gradebook(db_url: str, result: SubmissionResult, source: nbformat.
         gradebook.db.commit()
 
 
-def prepare_context(course: Path, assignments: tuple[str, ...], timeout: float | None = None) -> GradingContext:
-    """Settings and gradebook ready for grading: the source cells recorded by nbgrader, then read back once."""
+def prepare_context(course: Path, assignments: tuple[str, ...] | None = None,
+                    timeout: float | None = None) -> GradingContext:
+    """Settings and gradebook ready for grading ``assignments`` (None: all of the course's): every assignment
+    checked against its folder first (grader.catalog), the source cells recorded by nbgrader, then read back once."""
+    catalog = course_catalog(course)
+    assignments = catalog.assignments if assignments is None else tuple(map(catalog.check, assignments))
+    declarations = {assignment: catalog.declarations[assignment] for assignment in assignments}
     put_tools_on_path()
     db_url = gradebook_url(course)
     skeletons = {assignment: record_source_cells(course, assignment) for assignment in assignments}
-    settings = load_settings(course)
+    settings = with_declared_parameters(load_settings(course), {a: d.parameters for a, d in declarations.items()})
     if timeout is not None:
         settings.notebook_timeout = float(timeout)
     sandbox = Sandbox(config=course_config(course))
@@ -119,7 +124,7 @@ def prepare_context(course: Path, assignments: tuple[str, ...], timeout: float |
               for assignment in assignments}
     source_cells = {assignment: read_notebook_cells(db_url, assignment) for assignment in assignments}
     return GradingContext(course=course, settings=settings, db_url=db_url, skeletons=skeletons, sandbox=sandbox,
-                          source_cells=source_cells, points=points)
+                          source_cells=source_cells, points=points, declarations=declarations)
 
 
 def start_worker(threads: int, assignments: tuple[str, ...], context: GradingContext) -> None:
@@ -134,8 +139,7 @@ def start_worker(threads: int, assignments: tuple[str, ...], context: GradingCon
 
     start_probe_server()  # exec'd with the allow-listed environment (and the thread counts above)
     for assignment in assignments:
-        checks = importlib.import_module(f"grader.checks.test_{assignment}")
-        getattr(checks, "warm_up", lambda: None)()  # a check module's one-off costs, paid here
+        warm_up(context.declarations[assignment])  # an assignment's one-off costs, paid here
         probe_inputs_npz(assignment, tuple(sorted(context.settings.check_parameters(assignment).items())))
     start_check_session(assignments)
     from grader.figures import warm_up as warm_up_figures
@@ -229,36 +233,38 @@ def graded_results(submissions: list[Submission], context: GradingContext, worke
                                                        grade, context))
 
 
+GradeElsewhere = Callable[[list[Submission], Path, tuple[str, ...]], Iterator[SubmissionResult]]
+
+
 def fresh_results(submissions: list[Submission], context: GradingContext, workers: int,
-                  scheduler: str | None) -> Iterator[SubmissionResult]:
-    """Grade ``submissions``: here, in ``workers`` processes, or on the Dask cluster at ``scheduler``.
+                  elsewhere: GradeElsewhere | None) -> Iterator[SubmissionResult]:
+    """Grade ``submissions``: here, in ``workers`` processes, or ``elsewhere`` (e.g. on a Dask cluster:
+    :func:`grader.cluster.graded_on_cluster` with its scheduler's address).
 
     A submission without its notebook is answered here at once; there is nothing to run.
     """
     missing = [submission for submission in submissions if not submission.path.is_file()]
     present = [submission for submission in submissions if submission.path.is_file()]
     yield from (grade_in_worker(submission, context) for submission in missing)
-    if scheduler is None:
+    if elsewhere is None:
         yield from graded_results(present, context, workers)
     else:
-        from grader.cluster import graded_on_cluster
-
-        assignments = tuple(sorted({submission.assignment for submission in present}))
-        yield from graded_on_cluster(scheduler, present, context.course, assignments)
+        yield from elsewhere(present, context.course, tuple(sorted({submission.assignment for submission in present})))
 
 
-def autograde_course(course: Path, assignments: tuple[str, ...] = ASSIGNMENTS, student: str | None = None,
+def autograde_course(course: Path, assignments: tuple[str, ...] | None = None, student: str | None = None,
                      on_result: Callable[[SubmissionResult], None] | None = None,
                      workers: int = 1, timeout: float | None = None, force: bool = False,
-                     scheduler: str | None = None,
+                     elsewhere: GradeElsewhere | None = None,
                      on_start: Callable[[int], None] | None = None) -> list[SubmissionResult]:
     """Grade the course's submissions; only this process writes results, gradebook and grades.csv, as they come.
 
     A submission whose results.json was written for the same file (same SHA-256) is not graded
-    again unless ``force``: a run that was killed picks up where it stopped. ``scheduler`` is
-    a Dask scheduler's address (``tcp://host:port``); ``on_start`` learns how many results to expect.
+    again unless ``force``: a run that was killed picks up where it stopped. ``elsewhere`` grades
+    them somewhere else than in this machine's processes; ``on_start`` learns how many results to expect.
     """
     context = prepare_context(course, assignments, timeout)
+    assignments = tuple(context.declarations)
     sources = {a: nbformat.read(source_notebook(course, a), as_version=4) for a in assignments}
     submissions, finished = [], []
     for submission in find_submissions(course, assignments, student):
@@ -271,8 +277,8 @@ def autograde_course(course: Path, assignments: tuple[str, ...] = ASSIGNMENTS, s
     if on_start is not None:
         on_start(len(submissions) + len(finished))
     results = []
-    grades = GradesCsv(course / "grades.csv", all_results(course))
-    fresh = fresh_results(submissions, context, workers, scheduler)
+    grades = GradesCsv(course / "grades.csv", all_results(course, course_catalog(course).assignments))
+    fresh = fresh_results(submissions, context, workers, elsewhere)
     for is_new, result in itertools.chain(((False, r) for r in finished), ((True, r) for r in fresh)):
         if is_new:
             write_results_json(course / "autograded" / result.student / result.assignment / "results.json", result)

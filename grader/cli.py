@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
@@ -10,12 +11,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from grader.cluster import ClusterError
-from grader.course import ASSIGNMENTS, CourseError, check_assignment, source_notebook
+from grader.course import CourseError, source_notebook
 from grader.data import DatasetError
 
 
 def _assignments(args: argparse.Namespace) -> tuple[str, ...]:
-    return (check_assignment(args.assignment),) if args.assignment else ASSIGNMENTS
+    """The assignments a command works on: ``--assignment`` or all of the course's, checked against their folders."""
+    from grader.catalog import course_catalog
+
+    catalog = course_catalog(args.course)
+    return (catalog.check(args.assignment),) if args.assignment else catalog.assignments
 
 
 def run_release(args: argparse.Namespace) -> int:
@@ -56,9 +61,14 @@ def run_autograde(args: argparse.Namespace) -> int:
     from grader.progress import GradingProgress
 
     progress = GradingProgress()
+    elsewhere = None
+    if args.scheduler:
+        from grader.cluster import graded_on_cluster
+
+        elsewhere = functools.partial(graded_on_cluster, args.scheduler)
     results = autograde_course(args.course, _assignments(args), args.student, on_result=progress.add,
                                workers=args.workers or os.cpu_count() or 1, timeout=args.timeout,
-                               force=args.force, scheduler=args.scheduler, on_start=progress.start)
+                               force=args.force, elsewhere=elsewhere, on_start=progress.start)
     if not results:
         print(f"no submissions under {args.course / 'submitted'}")
     print(progress.summary())
@@ -75,7 +85,7 @@ def run_report(args: argparse.Namespace) -> int:
     from grader.results import all_results, write_grades_csv
     from grader.sanitize import gradebook_url, put_tools_on_path
 
-    results = all_results(args.course)
+    results = all_results(args.course, _assignments(args))
     report = write_class_report(args.course, results)
     write_grades_csv(args.course / "grades.csv", results)
     put_tools_on_path()
@@ -133,6 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     if arguments[:1] == ["check"]:  # a student's command: no course folder needed
         from grader.selfcheck import main as check
 
+        if Path("source").is_dir():  # run from a course: its assignments are checked against their folders first
+            try:
+                _assignments(argparse.Namespace(course=Path.cwd(), assignment=None))
+            except CourseError as err:
+                print(f"grader: {err}", file=sys.stderr)
+                return 2
         return check(arguments[1:])
     args = build_parser().parse_args(arguments)
     args.course = args.course.resolve()

@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -203,19 +203,26 @@ def graded_on_cluster(address: str, submissions: list[Submission], course: Path,
         hosts = workers_per_host(client)
         if not hosts:
             raise ClusterError(address, "the scheduler has no workers")
-        bundle = course_bundle(course, assignments)
-
-        def submit(submission: Submission, worker: str | None) -> object:
-            return client.submit(grade_remote, bundle, submission.student, submission.assignment,
-                                 submission.path.name, notebooks[submission], hosts, pure=False, retries=0,
-                                 workers=None if worker is None else [worker], allow_other_workers=False)
-
+        submit = task_submitter(client, course_bundle(course, assignments), notebooks, hosts)
         for submission, outcome in outcomes_in_turn(list(notebooks), DaskTasks(client, submit),
                                                     course_deadline(course)):
             if isinstance(outcome, TaskFailed):
                 yield failed_on_cluster(course, submission, outcome.reason)
             else:
                 yield remote_outcome(course, submission, outcome)
+
+
+def task_submitter(client: object, bundle: CourseBundle, notebooks: dict[Submission, bytes],
+                   hosts: dict[str, int]) -> Callable[[Submission, str | None], object]:
+    """Submits a task grading one submission (under a fresh key), on the worker named if one is."""
+
+    def submit(submission: Submission, worker: str | None) -> object:
+        return client.submit(grade_remote, bundle, submission.student,  # type: ignore[attr-defined]
+                             submission.assignment, submission.path.name, notebooks[submission], hosts,
+                             pure=False, retries=0, workers=None if worker is None else [worker],
+                             allow_other_workers=False)
+
+    return submit
 
 
 def remote_outcome(course: Path, submission: Submission, future: object) -> SubmissionResult:

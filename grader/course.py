@@ -1,17 +1,12 @@
-"""The course contract in code: assignment ids, grade ids and the course folder layout."""
+"""The course folder layout (nbgrader's) and the grade ids of a source notebook.
+
+Which assignments a course has, and their folders, is :mod:`grader.catalog`'s.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-
-GRADE_IDS: dict[str, tuple[str, ...]] = {
-    "mnist_mlp": ("mlp_model", "mlp_loss_optimizer", "mlp_train", "mlp_test"),
-    "custom_filters": ("sobel_x", "blur_then_edges", "high_pass_5x5", "convolve2d"),
-    "conv_layers": ("conv_net", "lesson_layers", "cnn_classifier"),
-    "cnn_quiz": ("conv_output_size", "conv_param_count", "quiz_answers"),
-}
-ASSIGNMENTS: tuple[str, ...] = tuple(GRADE_IDS)
 
 
 class CourseError(ValueError):
@@ -23,14 +18,6 @@ class CourseError(ValueError):
         self.assignment = assignment
 
 
-def check_assignment(assignment: str) -> str:
-    """Return ``assignment`` if the contract knows it, else raise :class:`CourseError`."""
-    if assignment not in GRADE_IDS:
-        known = ", ".join(ASSIGNMENTS)
-        raise CourseError(f"unknown assignment {assignment!r}; the course has {known}", assignment=assignment)
-    return assignment
-
-
 def source_notebook(course_root: Path, assignment: str) -> Path:
     """Where the instructor notebook of ``assignment`` lives."""
     return Path(course_root) / "source" / assignment / f"{assignment}.ipynb"
@@ -39,15 +26,6 @@ def source_notebook(course_root: Path, assignment: str) -> Path:
 def release_notebook(course_root: Path, assignment: str) -> Path:
     """Where the student version of ``assignment`` lives."""
     return Path(course_root) / "release" / assignment / f"{assignment}.ipynb"
-
-
-EXPORTED_NAMES: dict[str, tuple[str, ...]] = {
-    "mnist_mlp": ("train_losses", "valid_losses", "test_accuracy"),
-    "custom_filters": ("gray", "sobel_x", "filtered_x", "blur_kernel", "blurred_edges", "high_pass_5x5"),
-    "conv_layers": (),
-    "cnn_quiz": ("q1_shape", "q1_params", "q2_shape", "q2_params", "q3_depth", "q3_size", "q3_flat",
-                 "q4_padding"),
-}
 
 
 def grade_points(source: Any) -> dict[str, float]:

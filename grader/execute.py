@@ -15,7 +15,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
-from grader.jail import JailSpec
+from grader.jail_spec import SandboxRun
 from grader.kernel import ENGINE, sandboxed_manager
 from grader.watchdog import Watchdog, kill_kernel, stop_kernel
 
@@ -74,18 +74,6 @@ def summarise_cells(notebook: nbformat.NotebookNode) -> tuple[CellOutcome, ...]:
             error_value=value,
         ))
     return tuple(outcomes)
-
-
-@dataclass(frozen=True)
-class SandboxRun:
-    """Where and how a notebook runs sandboxed: the jail, its scratch folder and the output budgets."""
-
-    spec: JailSpec
-    scratch: Path
-    scratch_bytes: int = 1 << 30
-    output_kb: int = 256
-    cell_output_kb: int = 1024
-    notebook_output_kb: int = 4096
 
 
 class KernelDied(RuntimeError):

@@ -12,7 +12,6 @@ a new PID namespace, so every process it leaves behind dies with it.
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import resource
 import select
@@ -20,84 +19,31 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
+
+from grader.jail_spec import (  # noqa: F401 - the spec and its errors, imported from here too
+    MS_BIND,
+    MS_NODEV,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_RDONLY,
+    MS_REC,
+    MS_REMOUNT,
+    JailError,
+    JailSpec,
+    Limits,
+    _call,
+    _libc,
+    _locked_flags,
+    _mount,
+)
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x10000000, 0x20000000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
-MS_PRIVATE, MS_RELATIME, ST_RELATIME = 1 << 18, 1 << 21, 4096
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP = 1, 38, 24
 CAPABILITY_VERSION_3, CAPABILITY_COUNT = 0x20080522, 64
 NAMESPACES, NO_ISOLATION = "namespaces", "none"
 KERNEL_VARIABLES = ("JPY_PARENT_PID",)  # jupyter_client's note to the kernel that a client started it
 SESSION_NICE_TRIES = 5  # Linux takes ten autogroup changes a second from processes without CAP_SYS_ADMIN
-
-
-class JailError(OSError):
-    """A step of entering the sandbox failed; ``step`` says which."""
-
-    def __init__(self, step: str, errno_: int) -> None:
-        super().__init__(errno_, f"sandbox: {step} failed: {os.strerror(errno_)}")
-        self.step = step
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Per-process resource limits for student code (setrlimit), and its scheduling niceness."""
-
-    cpu_seconds: int = 1800
-    memory_mb: int = 3072
-    file_mb: int = 256
-    processes: int = 128
-    open_files: int = 256
-    nice: int = 10
-
-
-@dataclass(frozen=True)
-class JailSpec:
-    """Everything the sandbox needs, decided by the grader: paths, limits, uid and environment."""
-
-    scratch: str  # the only writable folder
-    workdir: str
-    isolation: str  # NAMESPACES or NO_ISOLATION
-    uid: int | None  # run as this uid (only when the grader is root)
-    limits: Limits
-    read_only: tuple[str, ...]  # the files and folders shown, read-only, each at its own path; parents first
-    hidden: tuple[str, ...]  # folders inside those that are replaced by empty ones
-    devices: tuple[str, ...]  # device nodes shown (/dev/null, the GPUs...)
-    links: tuple[tuple[str, str], ...]  # symbolic links made in the new tree: (path, link text)
-    env: dict[str, str]
-
-    def to_json(self) -> str:
-        """The spec as JSON."""
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> JailSpec:
-        """A spec from :meth:`to_json`'s output."""
-        data = json.loads(text)
-        data["limits"] = Limits(**data["limits"])
-        for name in ("read_only", "hidden", "devices"):
-            data[name] = tuple(data[name])
-        data["links"] = tuple((path, text) for path, text in data["links"])
-        return cls(**data)
-
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _call(step: str, result: int) -> None:
-    if result != 0:
-        raise JailError(step, ctypes.get_errno())
-
-
-def _encode(text: str | None) -> bytes | None:
-    return text.encode() if text is not None else None
-
-
-def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    encode = _encode
-    _call(f"mount {target}", _libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags),
-                                         encode(data)))
 
 
 def _unshare(user: bool) -> None:
@@ -108,12 +54,6 @@ def _unshare(user: bool) -> None:
         for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
             with open(f"/proc/self/{name}", "w") as handle:
                 handle.write(text)
-
-
-def _locked_flags(path: str) -> int:
-    """The flags of the mount holding ``path`` that a user namespace may not drop."""
-    flag = os.statvfs(path).f_flag
-    return (flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC)) | (MS_RELATIME if flag & ST_RELATIME else 0)
 
 
 def _build_view(spec: JailSpec) -> None:

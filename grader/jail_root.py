@@ -31,7 +31,7 @@ import stat
 import sys
 from dataclasses import dataclass
 
-from grader.jail import (
+from grader.jail_spec import (
     MS_BIND,
     MS_NODEV,
     MS_NOEXEC,

@@ -91,7 +91,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         """Start the kernel forked from the warm server rather than from a new Python."""
         if self.provisioner is None and self.forked:
-            from grader.warm_kernel import ForkedKernelProvisioner
+            from grader.forked_kernel import ForkedKernelProvisioner
 
             self.kernel_id = self.kernel_id or str(uuid.uuid4())
             self.provisioner = ForkedKernelProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec,

@@ -1,8 +1,9 @@
 """``grader kit``: what a student receives: the release notebooks and what ``grader check`` needs.
 
 The kit holds the student notebooks, the few ``grader`` modules the notebooks import and the
-self-check runs on, and the student pool of digits as a file. It holds no hidden check, no
-probe, no solution and none of the held-out digits; ``tests/test_student_kit.py`` proves it.
+self-check runs on, and the data the assignments' ``prepare_scratch`` hooks write for their
+notebooks (under ``data/``). It holds no assignment folder: no hidden check, no probe, no
+solution and no held-out data; ``tests/test_student_kit.py`` proves it.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from grader.course import ASSIGNMENTS, release_notebook
-from grader.data import write_student_pool
+from grader.catalog import course_catalog
+from grader.course import release_notebook
 
 PACKAGE = Path(__file__).resolve().parent
 KIT_MODULES = ("__init__.py", "course.py", "data.py", "loaders.py", "images.py", "execute.py", "kernel.py",
-               "jail.py", "watchdog.py", "selfcheck.py")
-POOL = Path("data") / "pool.npz"
+               "jail.py", "jail_spec.py", "watchdog.py", "selfcheck.py")
+DATA = Path("data")
 KIT_PACKAGES = ("torch", "torchvision", "opencv-python-headless", "numpy", "matplotlib", "tqdm", "papermill",
                 "nbformat", "nbclient", "ipykernel", "jupyter_client", "traitlets")
 KIT_MAIN = '''"""``python -m grader check NOTEBOOK``: the student kit's command."""
@@ -25,11 +26,11 @@ import os
 import sys
 from pathlib import Path
 
-from grader.data import POOL_VARIABLE
 from grader.selfcheck import main
 
 KIT = Path(__file__).resolve().parent.parent
-os.environ.setdefault(POOL_VARIABLE, str(KIT / "data" / "pool.npz"))  # the digits the notebooks may load
+for variable, name in {data!r}.items():  # the data the notebooks may load
+    os.environ.setdefault(variable, str(KIT / "data" / name))
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(KIT), os.environ.get("PYTHONPATH")]))
 arguments = sys.argv[1:]
 if arguments[:1] != ["check"]:
@@ -42,12 +43,12 @@ KIT_README = """# Student kit: {course}
 Open a notebook under `release/`, fill in every cell that says `YOUR CODE HERE`, then check it
 from this folder:
 
-    python -m grader check release/cnn_quiz/cnn_quiz.ipynb
+    python -m grader check release/<assignment>/<assignment>.ipynb
 
 Each visible test gets a line: `ok` or `FAIL`, its points and what happened. The command exits
 0 when every visible test passes. The grader runs hidden tests too, on data you have not seen,
 so passing here is necessary, not sufficient. You need Python 3.11 and the course's packages
-(`pip install -r requirements.txt`); the digits for `mnist_mlp` are in `data/pool.npz`. Add
+(`pip install -r requirements.txt`); the data the notebooks load is in `data/`. Add
 `--results results.json` to keep the table as JSON.
 """
 
@@ -57,16 +58,21 @@ def build_kit(course: Path, out: Path) -> Path:
     if out.exists():
         shutil.rmtree(out)
     (out / "grader").mkdir(parents=True)
-    for assignment in ASSIGNMENTS:
+    catalog = course_catalog(course)
+    for assignment in catalog.assignments:
         notebook = release_notebook(course, assignment)
         if notebook.exists():
             (out / "release" / assignment).mkdir(parents=True)
             shutil.copy(notebook, out / "release" / assignment / notebook.name)
     for module in KIT_MODULES:
         shutil.copy(PACKAGE / module, out / "grader" / module)
-    (out / "grader" / "__main__.py").write_text(KIT_MAIN, encoding="utf-8")
-    (out / POOL).parent.mkdir()
-    write_student_pool(out / POOL)
+    (out / DATA).mkdir()
+    data = {}
+    for declaration in catalog.declarations.values():
+        if declaration.prepare_scratch is not None:
+            written = declaration.prepare_scratch(out / DATA)
+            data.update({variable: Path(path).name for variable, path in written.items()})
+    (out / "grader" / "__main__.py").write_text(KIT_MAIN.format(data=data), encoding="utf-8")
     (out / "README.md").write_text(KIT_README.format(course=course.name), encoding="utf-8")
     (out / "requirements.txt").write_text("\n".join(kit_requirements()) + "\n", encoding="utf-8")
     return out

@@ -1,4 +1,4 @@
-"""PyTorch data loaders for the ``mnist_mlp`` notebook, built from :mod:`grader.data`."""
+"""PyTorch data loaders of handwritten digits for a notebook that trains on them, built from :mod:`grader.data`."""
 
 from __future__ import annotations
 

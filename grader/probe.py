@@ -152,17 +152,15 @@ def write_probe(out: Path, grade_id: str, error: str, values: dict, arrays: dict
 
 def run_probes(assignment: str, notebook_path: Path, inputs_path: Path, out: Path) -> None:
     """Execute the probe spec of ``assignment`` against ``notebook_path``."""
-    from grader.artifacts import load_npz
-    from grader.probes import PROBES
+    from grader.assignments import probe_names, probe_spec
+    from grader.readback import load_npz
 
-    spec = PROBES[assignment]
+    spec = probe_spec(assignment)
     notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
     inputs = load_npz(inputs_path)
     sources = cell_sources(notebook, spec.cells)
     install_probe_shell()
-    import torch
-
-    namespace: dict = {"__name__": "__main__", "__cells__": dict(sources), "device": torch.device("cpu")}
+    namespace: dict = {**probe_names(assignment), "__name__": "__main__", "__cells__": dict(sources)}
     cell_errors = run_cells(sources, namespace)
     out.mkdir(parents=True, exist_ok=True)
     for grade_id, probe in spec.probes.items():

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from grader.assignments import BUILT_IN, folders_in, import_probes, registered
 from grader.clean_forkserver import CleanForkServerContext, clean_context
 from grader.jail import NAMESPACES, JailSpec, enter_jail, set_session_nice
 
@@ -28,7 +29,7 @@ PRELOAD = ["numpy", "torch", "torch.nn", "torch.utils.data", "torchvision", "cv2
            "matplotlib.pyplot", "mlxtend", "tqdm", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
            "matplotlib_inline.backend_inline", "ipykernel.debugger", "ipykernel.zmqshell", "IPython.core.debugger",
            "IPython.core.completerlib", "sqlite3", "grader.torch_warmup", "grader.jail", "grader.probe",
-           "grader.probes", "grader.data", "grader.export", "grader.kernel_child", "grader.clean_forkserver"]
+           "grader.assignments", "grader.data", "grader.export", "grader.kernel_child", "grader.clean_forkserver"]
 MAX_JOB_BYTES = 1 << 16
 # One thread: a probe is a few forward passes, and it runs while the next kernel starts on the other
 # cores; with two OpenMP threads, one of them starved, the mnist and conv probes took 2 to 3 times longer.
@@ -47,7 +48,8 @@ def probe_context() -> CleanForkServerContext:
     global _context
     if _context is None:
         _context = clean_context()
-        _context.set_forkserver_preload(PRELOAD)
+        built_in = [f"grader.assignments.{assignment}.probe" for assignment in folders_in([BUILT_IN])]
+        _context.set_forkserver_preload([*PRELOAD, *built_in])
     return _context
 
 
@@ -108,14 +110,19 @@ def _enter(log_path: str, spec_json: str) -> None:
     enter_jail(spec, lifeline=parent_sentinel())
 
 
-def _child(assignment: str, notebook: str, inputs: str, out: str, spec_json: str, threads: int) -> None:
-    """Runs in the forked child: a session of its own, then the sandbox, then the probes."""
+def _child(assignment: str, notebook: str, inputs: str, out: str, spec_json: str, threads: int,
+           folders: tuple[str, ...] = ()) -> None:
+    """Runs in the forked child: the probe modules of ``folders`` imported, a session of its own, then the
+    sandbox, then the probes."""
+    import_probes(folders)
     _enter(os.path.join(out, "probe.log"), spec_json)
     _probe_in_jail(assignment, notebook, inputs, out, threads)
 
 
-def _waiting_child(spec_json: str, jobs: Any, done: Any, threads: int) -> None:
-    """Runs in the forked child: enters the sandbox at once, then waits for the grader's job (plain JSON)."""
+def _waiting_child(spec_json: str, jobs: Any, done: Any, threads: int, folders: tuple[str, ...] = ()) -> None:
+    """Runs in the forked child: imports the probe modules of ``folders`` (a course's own assignment folders, which
+    the sandbox hides), enters the sandbox at once, then waits for the grader's job (plain JSON)."""
+    import_probes(folders)
     spec = JailSpec.from_json(spec_json)
     _enter(os.path.join(spec.scratch, "probe.log"), spec_json)
     try:
@@ -175,7 +182,8 @@ def run_probe_process(assignment: str, notebook: Path, inputs: Path, out: Path, 
     """
     out.mkdir(parents=True, exist_ok=True)
     process = probe_context().Process(
-        target=_child, args=(assignment, str(notebook), str(inputs), str(out), spec.to_json(), PROBE_THREADS))
+        target=_child, args=(assignment, str(notebook), str(inputs), str(out), spec.to_json(), PROBE_THREADS,
+                             tuple(str(folder) for folder in registered())))
     with bare_main():
         process.start()
     return _finish(process, timeout)
@@ -193,7 +201,8 @@ class WaitingProbe:
         receiver, self._jobs = probe_context().Pipe(duplex=False)
         self._done, sender = probe_context().Pipe(duplex=False)
         self._process = probe_context().Process(target=_waiting_child,
-                                                args=(spec.to_json(), receiver, sender, PROBE_THREADS))
+                                                args=(spec.to_json(), receiver, sender, PROBE_THREADS,
+                                                      tuple(str(folder) for folder in registered())))
         with bare_main():
             self._process.start()
         receiver.close()

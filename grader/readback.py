@@ -12,7 +12,9 @@ Every refusal is an :class:`~grader.artifacts.ArtifactError` with the reason.
 from __future__ import annotations
 
 import io
+import json
 import math
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -21,7 +23,7 @@ from typing import IO
 import numpy as np
 from numpy.lib import format as npy_format
 
-from grader.artifacts import ArtifactError, ProbeResult, load_json, load_npz, load_probes
+from grader.artifacts import ArtifactError, ProbeResult, open_plain_folder, read_regular_file
 
 # The limits, in one place. Legitimate artifacts stay far below them: values.json holds a
 # few sequences of at most 100,000 numbers, nested 3 deep; the largest arrays are the probe
@@ -160,6 +162,66 @@ def parse_npz(content: bytes, name: str, budget: ReadBudget) -> dict[str, np.nda
     except Exception as error:  # noqa: BLE001 - zipfile, zlib, lzma and numpy refuse bad bytes in many ways
         raise ArtifactError(f"{name} is not an NPZ archive the grader can read "
                             f"({type(error).__name__}: {str(error)[:200]})") from None
+
+
+def load_npz(path: Path, budget: ReadBudget | None = None) -> dict[str, np.ndarray]:
+    """Arrays of an ``.npz`` file, never unpickling, within this module's limits; an absent file is empty.
+
+    ``budget`` counts the uncompressed bytes read back for one submission (a fresh one when None).
+    """
+    content = read_regular_file(path)
+    if content is None:
+        return {}
+    return parse_npz(content, path.name, budget or ReadBudget())
+
+
+def load_json(path: Path, budget: ReadBudget | None = None) -> dict:
+    """A JSON object from ``path``, within this module's limits; an absent file is empty."""
+    content = read_regular_file(path, MAX_JSON_BYTES)
+    if content is None:
+        return {}
+    (budget or ReadBudget()).spend(len(content), path.name)
+    check_json_shape(content, path.name)
+    try:
+        data = json.loads(content.decode("utf-8"))
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise ArtifactError(f"{path.name} is not JSON the grader can read "
+                            f"({type(error).__name__}: {str(error)[:200]})") from None
+    if not isinstance(data, dict):
+        raise ArtifactError(f"{path.name} does not hold a JSON object")
+    return data
+
+
+def probe_files(probe_dir: Path) -> list[Path]:
+    """The ``*.json`` result files of a probe folder (never through a link), at most ``MAX_PROBE_FILES``."""
+    folder = open_plain_folder(probe_dir)
+    if folder is None:
+        return []
+    found = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.endswith(".json"):
+                    found.append(probe_dir / entry.name)
+                if len(found) > MAX_PROBE_FILES:
+                    raise ArtifactError(f"{probe_dir.name} holds more than {MAX_PROBE_FILES} probe results")
+    finally:
+        os.close(folder)
+    return sorted(found)
+
+
+def load_probes(probe_dir: Path, budget: ReadBudget | None = None) -> dict[str, ProbeResult]:
+    """Probe results written by ``grader.probe``, one pair of files per grade id, within the limits."""
+    budget = budget or ReadBudget()
+    probes = {}
+    for described in probe_files(probe_dir):
+        data = load_json(described, budget)
+        values = data.get("values", {})
+        probes[described.stem] = ProbeResult(
+            error=str(data.get("error") or ""), values=values if isinstance(values, dict) else {},
+            arrays=load_npz(described.with_suffix(".npz"), budget),
+        )
+    return probes
 
 
 def read_back(exported: Path, probe_dir: Path) -> tuple[dict, dict[str, np.ndarray], dict[str, ProbeResult]]:

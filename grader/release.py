@@ -8,9 +8,11 @@ from pathlib import Path
 from nbgrader.converters import GenerateAssignment
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import capture_log
-from traitlets.config import Config, PyFileConfigLoader
+from traitlets.config import Config
 
-from grader.course import ASSIGNMENTS, CourseError, check_assignment, release_notebook, source_notebook
+from grader.catalog import course_catalog
+from grader.course import CourseError, release_notebook, source_notebook
+from grader.settings import course_config
 
 
 @dataclass(frozen=True)
@@ -22,19 +24,9 @@ class ReleasedNotebook:
     n_cells: int
 
 
-def course_config(course_root: Path) -> Config:
-    """The course's ``nbgrader_config.py`` as a traitlets ``Config`` (empty when absent)."""
-    config_file = course_root / "nbgrader_config.py"
-    config = Config()
-    if config_file.exists():
-        config.merge(PyFileConfigLoader(config_file.name, path=str(course_root)).load_config())
-    config.CourseDirectory.root = str(course_root)
-    return config
-
-
 def generate_assignment(course_root: Path, assignment: str, config: Config) -> None:
     """Run nbgrader's ``GenerateAssignment`` converter; a failure is a :class:`CourseError` with nbgrader's words."""
-    source = source_notebook(course_root, check_assignment(assignment))
+    source = source_notebook(course_root, course_catalog(course_root).check(assignment))
     if not source.exists():
         raise CourseError(f"no source notebook at {source}", path=str(source))
     coursedir = CourseDirectory(config=config)
@@ -62,6 +54,7 @@ def release_assignment(course_root: Path, assignment: str) -> ReleasedNotebook:
     return ReleasedNotebook(assignment, released, len(nbformat.read(released, as_version=4).cells))
 
 
-def release_all(course_root: Path, assignments: tuple[str, ...] = ASSIGNMENTS) -> list[ReleasedNotebook]:
-    """Regenerate the release of every assignment in ``assignments``."""
-    return [release_assignment(course_root, assignment) for assignment in assignments]
+def release_all(course_root: Path, assignments: tuple[str, ...] | None = None) -> list[ReleasedNotebook]:
+    """Regenerate the release of every assignment in ``assignments`` (None: all of the course's)."""
+    chosen = course_catalog(course_root).assignments if assignments is None else assignments
+    return [release_assignment(course_root, assignment) for assignment in chosen]

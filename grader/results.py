@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from grader.course import ASSIGNMENTS, GRADE_IDS
 from grader.shown import MAX_NAME_CHARS, MAX_OUTPUT_CHARS, MAX_SUMMARY_CHARS, capped, capped_output, output_limit
 
 
@@ -83,8 +82,9 @@ class SubmissionResult:
 
 def zero_result(student: str, assignment: str, status: Status, reason: str,
                 points: dict[str, float], execution_time: float = 0.0) -> SubmissionResult:
-    """Every grade id at 0 with ``reason``: for a notebook that could not be graded normally."""
-    tests = tuple(GradeResult(gid, 0.0, points[gid], f"Not graded: {reason}") for gid in GRADE_IDS[assignment])
+    """Every grade id of ``points`` (the source notebook's, in order) at 0 with ``reason``: for a notebook that
+    could not be graded normally."""
+    tests = tuple(GradeResult(gid, 0.0, points[gid], f"Not graded: {reason}") for gid in points)
     return SubmissionResult(student, assignment, status, execution_time, reason, tests)
 
 
@@ -115,17 +115,20 @@ def read_results_json(path: Path, student: str, assignment: str) -> SubmissionRe
                             data["output"], tests, str(data.get("submission_sha256", "")))
 
 
-def grades_csv_columns() -> list[str]:
-    """student_id, assignment, one column per grade id of the course, total, status."""
-    grade_ids = [gid for assignment in ASSIGNMENTS for gid in GRADE_IDS[assignment]]
+def grades_csv_columns(results: list[SubmissionResult]) -> list[str]:
+    """student_id, assignment, one column per grade id of the graded assignments (by assignment id, then in the
+    notebook's order), total, status."""
+    grade_ids: dict[str, None] = {}
+    for result in sorted(results, key=lambda r: r.assignment):
+        grade_ids.update(dict.fromkeys(test.grade_id for test in result.tests))
     return ["student_id", "assignment", *grade_ids, "total", "status"]
 
 
 def write_grades_csv(path: Path, results: list[SubmissionResult]) -> None:
     """One row per student and assignment; grade ids of other assignments stay empty."""
-    columns = grades_csv_columns()
+    columns = grades_csv_columns(results)
     rows = []
-    for result in sorted(results, key=lambda r: (r.student, ASSIGNMENTS.index(r.assignment))):
+    for result in sorted(results, key=lambda r: (r.student, r.assignment)):
         row = {"student_id": result.student, "assignment": result.assignment,
                "total": result.score, "status": result.status.value}
         row.update({test.grade_id: test.score for test in result.tests})
@@ -138,12 +141,12 @@ def write_grades_csv(path: Path, results: list[SubmissionResult]) -> None:
         write_atomically(path, buffer.read())
 
 
-def all_results(course: Path) -> list[SubmissionResult]:
-    """Every results.json under ``autograded/``, for the course's grades.csv."""
+def all_results(course: Path, assignments: tuple[str, ...]) -> list[SubmissionResult]:
+    """Every results.json of ``assignments`` under ``autograded/``, for the course's grades.csv."""
     results = []
     for path in sorted((course / "autograded").glob("*/*/results.json")):
         student, assignment = path.parent.parent.name, path.parent.name
-        if assignment in ASSIGNMENTS:
+        if assignment in assignments:
             results.append(read_results_json(path, student, assignment))
     return results
 

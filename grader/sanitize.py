@@ -25,7 +25,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from traitlets.config import Config
 
 from grader.course import CourseError
-from grader.release import course_config, generate_assignment
+from grader.release import generate_assignment
+from grader.settings import course_config
 from grader.source_cells import (
     NotebookCells,
     QuickCheckCellMetadata,

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from traitlets import Dict, Float
-from traitlets.config import Configurable
+from traitlets import Dict, Float, List, Unicode
+from traitlets.config import Config, Configurable, PyFileConfigLoader
 
-from grader.release import course_config
+
+def course_config(course_root: Path) -> Config:
+    """The course's ``nbgrader_config.py`` as a traitlets ``Config`` (empty when absent)."""
+    config_file = course_root / "nbgrader_config.py"
+    config = Config()
+    if config_file.exists():
+        config.merge(PyFileConfigLoader(config_file.name, path=str(course_root)).load_config())
+    config.CourseDirectory.root = str(course_root)
+    return config
 
 
 class GraderSettings(Configurable):
     """Grading parameters, thresholds and time limits; set them as ``c.GraderSettings.<name>``."""
 
     parameters = Dict(
-        {"mnist_mlp": {"n_epochs": 15, "seed": 0, "dataset": "mnist5k", "batch_size": 20, "valid_size": 0.2}},
-        help="papermill parameters injected per assignment when grading",
+        {}, help="papermill parameters injected per assignment when grading, over its folder's PARAMETERS",
+    ).tag(config=True)
+    assignment_folders = List(
+        Unicode(), help="folders (relative to the course) holding the course's assignment folders; "
+        "empty: the grader's own (grader/assignments)",
     ).tag(config=True)
     accuracy_thresholds = Dict(
         {"mnist5k": 0.85, "mnist": 0.97}, help="held-out accuracy that mlp_test requires, per data set"
@@ -40,3 +52,11 @@ class GraderSettings(Configurable):
 def load_settings(course_root: Path) -> GraderSettings:
     """``GraderSettings`` as configured in ``course_root/nbgrader_config.py``."""
     return GraderSettings(config=course_config(Path(course_root)))
+
+
+def with_declared_parameters(settings: GraderSettings, declared: Mapping[str, Mapping[str, Any]]) -> GraderSettings:
+    """``settings`` with each assignment's declared ``PARAMETERS`` under the configured ones."""
+    configured = settings.parameters
+    settings.parameters = {assignment: {**parameters, **configured.get(assignment, {})}
+                           for assignment, parameters in {**dict.fromkeys(configured, {}), **declared}.items()}
+    return settings

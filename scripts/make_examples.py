@@ -1,7 +1,7 @@
 """Write the bundled example class into submitted/ (run from the repository root).
 
 Four students: a reference solution, a student with typical mistakes, one with other correct
-solutions, and one who handed in the untouched release.
+solutions, and one who handed in the untouched release; one notebook of each for every assignment.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from tests.submissions import VARIANTS, build  # noqa: E402
 
 CLASS = {
     "ada": ["correct-reference-mnist_mlp", "correct-reference-custom_filters", "correct-reference-conv_layers",
-            "correct-reference-cnn_quiz"],
+            "correct-reference-cnn_quiz", "correct-reference-pooling_layers"],
     "grace hopper": ["mistake-softmax-before-cross-entropy", "mistake-sobel-wrong-direction",
-                     "mistake-conv1-stride-1", "mistake-quiz-shapes-hwc"],
+                     "mistake-conv1-stride-1", "mistake-quiz-shapes-hwc", "mistake-avg-over-padded-zeros"],
     "émilie": ["correct-sequential-mlp", "correct-convolve2d-pad-and-windows", "correct-same-padding-relu-first",
-               "correct-numpy-numbers-and-lists"],
+               "correct-numpy-numbers-and-lists", "correct-pooling-loops"],
 }
 UNTOUCHED = "alan"
 

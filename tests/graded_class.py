@@ -11,8 +11,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course import ASSIGNMENTS
-from tests.submissions import QUICK, VARIANTS, Variant, build
+from tests.submissions import ASSIGNMENTS, QUICK, VARIANTS, Variant, build
 
 # Fewer epochs than the course's own grading settings keep this suite fast; the threshold
 # follows (the reference reaches about 0.88 after 12 epochs).
@@ -22,7 +21,7 @@ c.GraderSettings.accuracy_thresholds = {"mnist5k": 0.85, "mnist": 0.97}
 '''
 UNTOUCHED = "untouched-release"
 # Pictures on a reference submission's feedback page, per assignment.
-FIGURES = {"mnist_mlp": 2, "custom_filters": 4, "conv_layers": 1, "cnn_quiz": 0}
+FIGURES = {"mnist_mlp": 2, "custom_filters": 4, "conv_layers": 1, "cnn_quiz": 0, "pooling_layers": 1}
 
 QUICK_VARIANTS = [variant for variant in VARIANTS if variant.name in QUICK]
 SLOW_VARIANTS = [variant for variant in VARIANTS if variant.name not in QUICK]

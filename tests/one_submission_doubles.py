@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.course import GRADE_IDS
 from grader.results import Status, SubmissionResult
+from tests.submissions import GRADE_IDS
 
 QUIZ = "cnn_quiz"
 

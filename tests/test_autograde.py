@@ -10,9 +10,8 @@ import nbformat
 import pytest
 
 from grader.batch import autograde_course
-from grader.course import ASSIGNMENTS, GRADE_IDS
 from tests.graded_class import FIGURES, QUICK_VARIANTS, SLOW_VARIANTS, UNTOUCHED, make_course
-from tests.submissions import Variant
+from tests.submissions import ASSIGNMENTS, GRADE_IDS, Variant
 
 
 @pytest.fixture(scope="session")

@@ -14,12 +14,11 @@ import pytest
 from grader.artifacts import Artifacts, ProbeResult
 from grader.autograde import scored
 from grader.checks.runner import run_checks
-from grader.course import GRADE_IDS
 from grader.results import Status, SubmissionResult
 from grader.settings import GraderSettings
 from grader.shown import MAX_FEEDBACK_BYTES, MAX_LINE_CHARS, MAX_RESULTS_BYTES
 from tests.graded_class import make_course
-from tests.submissions import Variant
+from tests.submissions import GRADE_IDS, Variant
 from tests.test_bounded_messages import HOSTILE_VALUES, assert_bounded, nested
 
 # --- the hidden checks on hostile artifacts, in this process --------------------------------------------------
@@ -54,16 +53,16 @@ class Anything(dict):
 
 def hostile_artifacts(assignment: str, tmp_path: Path, probes_fail: bool) -> Artifacts:
     """Every exported name a hostile description; every probe a 10 MB error, or hostile values and arrays."""
+    from grader.assignments import probe_spec
     from grader.autograde import probe_inputs
-    from grader.course import EXPORTED_NAMES
-    from grader.probes import PROBES
+    from tests.submissions import CATALOG
 
-    parameters = GraderSettings().check_parameters(assignment)
+    parameters = {**GraderSettings().check_parameters(assignment), **CATALOG.declarations[assignment].parameters}
     if assignment == "mnist_mlp":  # its real inputs take seconds to make; the checks only need labels
         inputs = {f"{split}_labels": np.zeros(5, dtype=int) for split in ("valid", "test", "heldout")}
     else:
         inputs = probe_inputs(assignment, tuple(sorted(parameters.items())))
-    names = EXPORTED_NAMES[assignment]
+    names = CATALOG.declarations[assignment].exported_names
     values = {name: HOSTILE_DESCRIPTIONS[i % len(HOSTILE_DESCRIPTIONS)] for i, name in enumerate(names)}
     arrays = {name: MANY_FIELDS if values[name]["dtype"] == "many fields" else np.zeros((1000, 1000))
               for name in names if values[name]["kind"] == "array"}
@@ -71,7 +70,7 @@ def hostile_artifacts(assignment: str, tmp_path: Path, probes_fail: bool) -> Art
     probe = (ProbeResult(error, {}, {}) if probes_fail else
              ProbeResult("", Anything(HOSTILE_VALUES["tuple of floats"]), Anything(np.full((300, 700), 0.5))))
     return Artifacts(assignment, tmp_path, parameters, values, arrays,
-                     {grade_id: probe for grade_id in PROBES[assignment].probes}, inputs)
+                     {grade_id: probe for grade_id in probe_spec(assignment).probes}, inputs)
 
 
 def graded(assignment: str, outcomes: list) -> SubmissionResult:

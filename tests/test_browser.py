@@ -18,9 +18,9 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from grader.cli import main
-from grader.course import ASSIGNMENTS
 from tests.browser import assert_page_renders, inspect_page, load_page, no_browser
 from tests.graded_class import FIGURES
+from tests.submissions import ASSIGNMENTS
 
 BROKEN = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>broken</title></head><body>
 <img alt="fine" src="data:image/png;base64,{png}">

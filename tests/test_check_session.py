@@ -11,8 +11,8 @@ import pytest
 from grader.artifacts import Artifacts
 from grader.checks import runner, session
 from grader.checks.session import CheckSession, CheckSessionError
-from grader.course import GRADE_IDS
 from grader.settings import GraderSettings
+from tests.submissions import GRADE_IDS
 
 ASSIGNMENTS = tuple(sorted(GRADE_IDS))
 

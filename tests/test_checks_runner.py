@@ -8,8 +8,8 @@ import pytest
 
 from grader.artifacts import Artifacts
 from grader.checks.runner import run_checks
-from grader.course import GRADE_IDS
 from grader.settings import GraderSettings
+from tests.submissions import GRADE_IDS
 
 
 @pytest.mark.parametrize("assignment", sorted(GRADE_IDS))

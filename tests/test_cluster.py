@@ -15,10 +15,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.submissions import QUIZ, Variant, build
+from tests.submissions import VARIANTS, Variant, build
 
 QUIZ_ID = "cnn_quiz"
-MISTAKE = next(variant for variant in QUIZ if variant.name == "mistake-quiz-shapes-hwc")
+MISTAKE = next(variant for variant in VARIANTS if variant.name == "mistake-quiz-shapes-hwc")
 EXPECTED = {"reference": 14.0, "mistaken": 12.0, "untouched": 0.0, "missing": 0.0}
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from grader.artifacts import Artifacts
+from grader.assignments.custom_filters.figures import HIGH_PASS_5X5, SOBEL_X, blur_rows, high_pass_rows, sobel_rows
+from grader.assignments.custom_filters.probe import make_inputs
 from grader.figures import read_figures, write_figures
-from grader.filter_figures import HIGH_PASS_5X5, SOBEL_X, blur_rows, high_pass_rows, sobel_rows
-from grader.probes.custom_filters import make_inputs
 
 REFERENCE = {"sobel_x": SOBEL_X, "blur_kernel": np.full((3, 3), 1 / 9), "high_pass_5x5": HIGH_PASS_5X5}
 KERNEL_PICTURES = ["figure-1-sobel_x.png", "figure-2-blur_then_edges.png", "figure-3-high_pass_5x5.png"]
@@ -90,7 +90,7 @@ def test_an_untouched_notebook_gets_no_picture_and_stale_ones_go(tmp_path: Path)
 
 
 def test_the_caption_names_the_worst_mix_ups_largest_first() -> None:
-    from grader.figures import worst_confusions
+    from grader.assignments.mnist_mlp.figures import worst_confusions
     from grader.mosaic import matrix_png
 
     matrix = np.array([[5, 0, 3], [1, 4, 0], [0, 7, 2]])

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import ASSIGNMENTS, GRADE_IDS, release_notebook, source_notebook
+from grader.course import release_notebook, source_notebook
 from grader.execute import earned_points, execute_notebook
+from tests.submissions import ASSIGNMENTS, GRADE_IDS
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

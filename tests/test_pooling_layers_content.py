@@ -23,12 +23,13 @@ from grader.checks.registry import CheckOutcome
 from grader.checks.runner import CheckCollector, pytest_arguments
 from grader.export import describe
 from grader.probe import cell_sources, run_cells
+from tests.submissions import GRADE_IDS as ALL_GRADE_IDS
 from tests.submissions import reference_cells
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCE = REPO / "source" / "pooling_layers" / "pooling_layers.ipynb"
 CHECKS = Path(pooling_layers.__file__).parent / "test_pooling_layers.py"
-GRADE_IDS = pooling_layers.GRADE_IDS
+GRADE_IDS = ALL_GRADE_IDS["pooling_layers"]  # from the source notebook
 
 
 @pytest.fixture(scope="module")
@@ -249,7 +250,7 @@ def test_the_declarations_match_the_notebook_and_import_no_torch() -> None:
     solutions = tuple(cell["metadata"]["nbgrader"]["grade_id"] for cell in notebook["cells"]
                       if cell["metadata"].get("nbgrader", {}).get("solution"))
     assert solutions == GRADE_IDS == tuple(probe.PROBES) + ("pooling_answers",)
-    assert pooling_layers.ASSIGNMENT == probe.ASSIGNMENT == "pooling_layers"
+    assert probe.ASSIGNMENT == Path(pooling_layers.__file__).parent.name == "pooling_layers"
     assert (pooling_layers.PARAMETERS, pooling_layers.KEPT_FILES) == ({}, ())
     assert {variant.assignment for variant in examples.EXAMPLES} == {"pooling_layers"}
     code = "import sys, grader.assignments.pooling_layers; print('torch' in sys.modules)"

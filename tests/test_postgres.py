@@ -21,10 +21,10 @@ import pytest
 from nbgrader.api import Gradebook
 
 from grader.batch import autograde_course
-from grader.course import GRADE_IDS, CourseError
+from grader.course import CourseError
 from grader.results import SubmissionResult
 from grader.sanitize import gradebook_url
-from tests.submissions import Variant, build
+from tests.submissions import GRADE_IDS, Variant, build
 
 QUIZ = "cnn_quiz"
 EXPECTED = {"reference": 14.0, "untouched": 0.0}  # the instructor's solution, the release as handed out

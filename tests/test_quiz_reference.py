@@ -72,7 +72,7 @@ def test_reference_formulas_match_conv2d(repo: Path, grade_id: str) -> None:
 
 
 def test_grader_answer_key_is_what_pytorch_measures(answers: dict) -> None:
-    from grader.checks.test_cnn_quiz import ANSWERS, reference_answers
+    from grader.assignments.cnn_quiz.test_cnn_quiz import ANSWERS, reference_answers
 
     assert reference_answers() == ANSWERS
     assert {name: answers[name] for name in ANSWERS} == ANSWERS

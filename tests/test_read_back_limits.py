@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import grader.readback as readback
-from grader.artifacts import ArtifactError, load_json, load_npz, load_probes
-from grader.readback import ReadBudget, read_back
+from grader.artifacts import ArtifactError
+from grader.readback import ReadBudget, load_json, load_npz, load_probes, read_back
 
 
 def npy(shape: tuple[int, ...], descr: str = "<f8", data: bytes | None = None) -> bytes:

@@ -95,6 +95,7 @@ def _search_environment(first, second, where):
             f"environ_files={environs} pids={pids} seconds={time.monotonic() - started:.1f} found_in={found}")
 '''
 # in the probe process (its namespace has __cells__) the report goes to model.pt, a file the grader keeps
+# (the test course's cnn_quiz declares it: see keep_model_pt)
 SEARCH_HERE = '''
 _where = "probe" if "__cells__" in globals() else "kernel"
 _report = _search_environment({first!r}.encode(), {second!r}.encode(), _where)
@@ -128,12 +129,24 @@ def secret_halves() -> tuple[str, str]:
     return secrets.token_hex(12), secrets.token_hex(12)
 
 
+def keep_model_pt(repo: Path, course: Path) -> None:
+    """The course's own copy of the grader's assignment folders, its cnn_quiz keeping ``model.pt`` (the probe's
+    report: the grader keeps only the files an assignment declares)."""
+    shutil.copytree(repo / "grader" / "assignments", course / "assignments",
+                    ignore=shutil.ignore_patterns("__pycache__", "canary-*"))
+    with (course / "assignments" / QUIZ / "__init__.py").open("a", encoding="utf-8") as declaration:
+        declaration.write('\nKEPT_FILES = ("model.pt",)\n')
+    with (course / "nbgrader_config.py").open("a", encoding="utf-8") as config:
+        config.write('\nc.GraderSettings.assignment_folders = ["assignments"]\n')
+
+
 def course_with_searches(repo: Path, root: Path, students: list[str], first: str, second: str) -> Path:
     """A course of cnn_quiz submissions whose solution cell searches for ``first + second`` first."""
     course = root / "course"
     for folder in ("source", "release"):
         shutil.copytree(repo / folder, course / folder)
     shutil.copy(repo / "nbgrader_config.py", course / "nbgrader_config.py")
+    keep_model_pt(repo, course)
     source = SEARCH + SEARCH_HERE.format(first=first, second=second) + "\n" + reference_cells(course, QUIZ)[CELL]
     for student in students:
         target = course / "submitted" / student / QUIZ / f"{QUIZ}.ipynb"

@@ -71,7 +71,8 @@ def canaries(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
         shutil.copytree(repo / folder, course / folder)
     shutil.copy(repo / "nbgrader_config.py", course / "nbgrader_config.py")
     folders = [Path(path) for path in CANARY_FOLDERS if os.path.isdir(path)]
-    folders += [Path.home(), repo.parent, repo, repo / "source", repo / "grader", repo / "grader" / "checks", course]
+    folders += [Path.home(), repo.parent, repo, repo / "source", repo / "grader", repo / "grader" / "checks",
+                repo / "grader" / "assignments", course]
     planted = []
     for folder in dict.fromkeys(folders):
         path = folder / f"canary-{secrets.token_hex(6)}"
@@ -102,7 +103,7 @@ def assert_saw_only_the_allow_list(found: dict, spec: JailSpec, repo: Path, cana
     assert set(found["root"]) == expected_root(spec)
     assert not {"home", "srv", "opt", "var", "mnt", "media", "boot", "run"} & set(found["root"])
     assert found["package"] == sorted(path.name for path in sandbox_module_files()), "grader modules, one by one"
-    assert "checks" not in found["package"] and "probes" not in found["package"]
+    assert not {"checks", "probes", "assignments"} & set(found["package"])
     shown = {Path(path).relative_to(repo).parts[0] for path in spec.read_only if Path(path).is_relative_to(repo)}
     assert set(found["checkout"]) == shown and not {"source", "tests", ".git"} & shown
 
@@ -221,7 +222,8 @@ try:
     print("STOLEN solutions")
 except OSError as _error:
     print("DENIED", type(_error).__name__)
-print("CHECKS", sorted(p.name for p in (pathlib.Path(grader.__file__).parent / "checks").glob("*")))
+_package = pathlib.Path(grader.__file__).parent
+print("CHECKS", sorted(p.name for folder in ("checks", "assignments") for p in (_package / folder).glob("*")))
 '''
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from grader.data import heldout_digits, student_digits
 from grader.kit import build_kit
-from tests.submissions import Variant, build
+from tests.submissions import ASSIGNMENTS, Variant, build
 
 SECRETS = (b"BEGIN SOLUTION", b"END SOLUTION", b"BEGIN HIDDEN TESTS", b"heldout_labels", b"@grade(")
 
@@ -35,8 +35,8 @@ def kit_python(kit: Path, *arguments: str) -> subprocess.CompletedProcess:
 def test_the_kit_has_the_notebooks_and_nothing_of_the_grader_s_secrets(kit: Path) -> None:
     files = [path for path in kit.rglob("*") if path.is_file()]
     names = {path.relative_to(kit).as_posix() for path in files}
-    assert {f"release/{a}/{a}.ipynb" for a in ("mnist_mlp", "custom_filters", "conv_layers", "cnn_quiz")} <= names
-    assert not any(part in ("checks", "probes", "source", "submitted", "autograded") for name in names
+    assert {f"release/{a}/{a}.ipynb" for a in ASSIGNMENTS} <= names
+    assert not any(part in ("checks", "probes", "assignments", "source", "submitted", "autograded") for name in names
                    for part in name.split("/"))
     assert not {"grader/autograde.py", "grader/probe.py", "grader/artifacts.py", "grader/batch.py"} & names
     for path in files:

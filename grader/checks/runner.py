@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from grader.artifacts import Artifacts
+from grader.assignments import checks_file
 from grader.checks.registry import CheckOutcome, first_line
 from grader.shown import capped
 
@@ -82,9 +83,9 @@ def pytest_arguments() -> list[str]:
 
 
 def run_checks(artifacts: Artifacts) -> list[CheckOutcome]:
-    """Run ``grader/checks/test_<assignment>.py`` against ``artifacts`` in this process."""
+    """Run the assignment folder's ``test_<assignment>.py`` against ``artifacts`` in this process."""
     collector = CheckCollector(artifacts)
-    target = CHECKS_DIR / f"test_{artifacts.assignment}.py"
+    target = checks_file(artifacts.assignment)
     code = pytest.main([str(target), *pytest_arguments()], plugins=[collector])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the hidden checks of {artifacts.assignment} could not run (pytest exit {code})")

@@ -18,9 +18,10 @@ import time
 import pytest
 
 from grader.artifacts import Artifacts
+from grader.assignments import checks_file
 from grader.checks import runner
 from grader.checks.registry import CheckOutcome
-from grader.checks.runner import CHECKS_DIR, CheckCollector, pytest_arguments
+from grader.checks.runner import CheckCollector, pytest_arguments
 
 START_TIMEOUT = 120  # seconds pytest may take to collect the checks
 RUN_TIMEOUT = 600  # seconds the checks of one submission may take
@@ -75,7 +76,7 @@ class CheckSession:
         self._jobs: queue.Queue = queue.Queue()
         self._collector = _ServingCollector(self._jobs)
         self._broken = False
-        targets = [str(CHECKS_DIR / f"test_{assignment}.py") for assignment in assignments]
+        targets = [str(checks_file(assignment)) for assignment in assignments]
         self._thread = threading.Thread(target=self._serve, args=(targets,), daemon=True, name="grader-checks")
         self._thread.start()
         if not self._collector.collected.wait(START_TIMEOUT):

@@ -11,8 +11,6 @@ Its folder holds everything specific to it (see ../shared/contract.md's ``poolin
 Nothing here is imported at start-up but these declarations (no torch).
 """
 
-ASSIGNMENT = "pooling_layers"
-GRADE_IDS = ("max_pool2d", "avg_pool2d", "pooling_answers")  # as in the source notebook; checked against it
 EXPORTED_NAMES = ("p1_shape", "p2_shape", "p3_params", "p4_kept")  # what the export cell writes
 PARAMETERS: dict[str, object] = {}  # papermill parameters: none
 KEPT_FILES: tuple[str, ...] = ()  # files of the scratch folder kept after grading: none

@@ -2,23 +2,12 @@
 
 Each example replaces some solution cells by grade id (``cells``); the others keep the reference
 solution. ``expected`` gives, per grade id, the fraction of its points the example must keep
-(a grade id not named keeps all of them). Same shape as ``tests.submissions.Variant``.
+(a grade id not named keeps all of them).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One submission: the assignment, replaced solution cells, and the score fraction per grade id."""
-
-    name: str
-    assignment: str
-    cells: dict[str, str] = field(default_factory=dict)
-    expected: dict[str, float] = field(default_factory=dict)
-
+from grader.examples import Variant
 
 ASSIGNMENT = "pooling_layers"
 

@@ -106,3 +106,20 @@ KERNEL_FIGURES = (
     kernel_picture("3-high_pass_5x5", f"high_pass_5x5 {UNSEEN}the lesson's kernel below (other decimal "
                    "weights that sum to 0 are right too)", high_pass_rows),
 )
+
+
+def filter_outputs(artifacts: Artifacts) -> Figure:
+    """``convolve2d``'s output on an unseen image beside what cv2.filter2D gives."""
+    import cv2
+
+    image, kernel = artifacts.inputs["image_0"], artifacts.inputs["kernel_0"]
+    expected = cv2.filter2D(image.astype(np.float64), cv2.CV_64F, kernel.astype(np.float64),
+                            borderType=cv2.BORDER_CONSTANT)
+    yours = artifacts.probe("convolve2d").arrays["out_0"]
+    if yours.ndim != 2 or not yours.size:
+        raise ValueError("convolve2d's output is not a picture")
+    panels = [Panel("unseen image", image), Panel("your convolve2d", yours), Panel("expected (cv2.filter2D)", expected)]
+    return "convolve2d", "Your convolve2d beside the expected output", grid_png([("", panels)])
+
+
+FIGURES = (*KERNEL_FIGURES, filter_outputs)
