@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import nbformat
 
-from grader.course import grade_points, source_notebook
+from grader.course import autograded_folder, grade_points, source_notebook, submitted_folder
 from grader.results import Status, SubmissionResult, read_results_json, zero_result
 
 if TYPE_CHECKING:
@@ -124,12 +124,12 @@ def grade_remote(bundle: CourseBundle, student: str, assignment: str, notebook_n
         multiprocessing.current_process().daemon = False  # Dask's nanny starts daemonic workers; grading forks
     with _grading:
         context = _prepared_course(bundle, hosts.get(get_worker().address.rsplit(":", 1)[0], 1))
-        folder = context.course / "submitted" / student / assignment
+        folder = submitted_folder(context.course, student, assignment)
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         (folder / notebook_name).write_bytes(notebook)
         result = grade_in_worker(Submission(student, assignment, folder / notebook_name), context)
-        out_dir = context.course / "autograded" / student / assignment
+        out_dir = autograded_folder(context.course, student, assignment)
         write_results_json(out_dir / "results.json", result)
         remote = RemoteResult(student, assignment, (out_dir / "results.json").read_text(encoding="utf-8"),
                               kept_files(out_dir))
@@ -140,7 +140,7 @@ def grade_remote(bundle: CourseBundle, student: str, assignment: str, notebook_n
 
 def store_remote_result(course: Path, remote: RemoteResult) -> SubmissionResult:
     """Write a worker's files into ``autograded/`` and read its result back (validated)."""
-    out_dir = course / "autograded" / remote.student / remote.assignment
+    out_dir = autograded_folder(course, remote.student, remote.assignment)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, content in remote.files:
         if "/" not in name and name not in ("", ".", ".."):

@@ -221,7 +221,7 @@ def crashing_cluster(tmp_path: Path):
             process.terminate()
         for process in processes:
             try:
-                process.wait(timeout=20)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
 
