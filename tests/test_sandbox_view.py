@@ -104,7 +104,8 @@ def assert_saw_only_the_allow_list(found: dict, spec: JailSpec, repo: Path, cana
     assert not {"home", "srv", "opt", "var", "mnt", "media", "boot", "run"} & set(found["root"])
     assert found["package"] == sorted(path.name for path in sandbox_module_files()), "grader modules, one by one"
     assert not {"checks", "probes", "assignments"} & set(found["package"])
-    shown = {Path(path).relative_to(repo).parts[0] for path in spec.read_only if Path(path).is_relative_to(repo)}
+    allowed = (*spec.read_only, *(link for link, _ in spec.links))  # a linked .venv is its link
+    shown = {Path(path).relative_to(repo).parts[0] for path in allowed if Path(path).is_relative_to(repo)}
     assert set(found["checkout"]) == shown and not {"source", "tests", ".git"} & shown
 
 
