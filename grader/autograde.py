@@ -24,7 +24,7 @@ from grader.artifacts import ArtifactError, Artifacts, read_regular_file
 from grader.assignments import Declaration, probe_spec
 from grader.checks.registry import CheckOutcome
 from grader.checks.session import run_checks
-from grader.execute import ExecutedNotebook, KernelDied, execute_notebook
+from grader.execute import ExecutedNotebook, ExecutionOptions, KernelDied, execute_notebook
 from grader.ingest import InvalidNotebook, read_notebook
 from grader.jail_spec import SandboxRun
 from grader.probe_launcher import WaitingProbe, run_probe_process
@@ -256,10 +256,11 @@ def run_notebook(notebook: nbformat.NotebookNode, submission: Submission, contex
     """Execute the sanitized notebook with papermill in the sandbox; keep the executed copy in ``out_dir``."""
     sanitized = run.scratch / f"{submission.assignment}.ipynb"
     nbformat.write(notebook, sanitized)
-    return execute_notebook(sanitized, out_dir / f"{submission.assignment}.ipynb", Path(run.spec.workdir),
-                            parameters=context.settings.parameters_for(submission.assignment),
-                            timeout=context.settings.cell_timeout, notebook_timeout=context.settings.notebook_timeout,
-                            sandbox=run, manager=manager)
+    settings = context.settings
+    options = ExecutionOptions(parameters=settings.parameters_for(submission.assignment), sandbox=run,
+                               cell_timeout=settings.cell_timeout, notebook_timeout=settings.notebook_timeout)
+    return execute_notebook(sanitized, out_dir / f"{submission.assignment}.ipynb", Path(run.spec.workdir), options,
+                            manager)
 
 
 def fresh_folder(path: Path) -> Path:

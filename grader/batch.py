@@ -11,19 +11,18 @@ import multiprocessing
 import multiprocessing.util
 import os
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
 
 from grader.assignments import warm_up
 from grader.autograde import GradingContext, Submission, grade_submission, probe_inputs_npz, sandbox_run
 from grader.catalog import course_catalog
 from grader.checks.session import start_check_session, stop_check_session
-from grader.course import grade_points, source_notebook
+from grader.course import SUBMITTED, autograded_folder, grade_points, source_notebook
 from grader.feedback import write_feedback
+from grader.gradebook import ensure_student, gradebook_url, put_tools_on_path, record_in_gradebook, record_source_cells
 from grader.ingest import InvalidNotebook, open_submitted
 from grader.pool import GradingPool, grader_error, pooled_results
 from grader.results import (
@@ -36,7 +35,6 @@ from grader.results import (
     zero_result,
 )
 from grader.sandbox import Sandbox, check_isolation
-from grader.sanitize import ensure_student, gradebook_url, put_tools_on_path, record_source_cells
 from grader.settings import course_config, load_settings, with_declared_parameters
 from grader.source_cells import read_notebook_cells
 
@@ -45,7 +43,7 @@ _kernels = None  # this grading process's KernelReserve, made by start_worker
 
 def find_submissions(course: Path, assignments: tuple[str, ...], student: str | None = None) -> Iterator[Submission]:
     """``submitted/<student>/<assignment>/`` folders, sorted; the notebook path may not exist."""
-    submitted = course / "submitted"
+    submitted = course / SUBMITTED
     if not submitted.is_dir():
         return
     for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
@@ -81,28 +79,6 @@ def refused_result(submission: Submission, course: Path, reason: str) -> Submiss
     """``INVALID_NOTEBOOK`` with no points, for a submission refused before it runs."""
     points = grade_points(nbformat.read(source_notebook(course, submission.assignment), as_version=4))
     return zero_result(submission.student, submission.assignment, Status.INVALID_NOTEBOOK, reason, points)
-
-
-def record_in_gradebook(db_url: str, result: SubmissionResult, source: nbformat.NotebookNode) -> None:
-    """Write the auto scores into nbgrader's gradebook, spreading each grade id over its test cells."""
-    share = {test.grade_id: (test.score / test.max_score if test.max_score else 0.0) for test in result.tests}
-    owner, cell_owner = "", {}
-    for cell in source.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution"):
-            owner = meta["grade_id"]
-        elif meta.get("grade") and owner:
-            cell_owner[meta["grade_id"]] = owner
-    with Gradebook(db_url) as gradebook, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # SQLAlchemy's autoflush notes inside nbgrader's add_submission
-        try:
-            gradebook.find_submission(result.assignment, result.student)
-        except MissingEntry:
-            gradebook.add_submission(result.assignment, result.student)
-        for cell_id, grade_id in cell_owner.items():
-            grade = gradebook.find_grade(cell_id, result.assignment, result.assignment, result.student)
-            grade.auto_score = round((grade.max_score or 0.0) * share.get(grade_id, 0.0), 4)
-        gradebook.db.commit()
 
 
 def prepare_context(course: Path, assignments: tuple[str, ...] | None = None,
@@ -182,7 +158,7 @@ def file_sha256(path: Path) -> str:
 
 def finished_result(course: Path, submission: Submission) -> SubmissionResult | None:
     """The result of an earlier run for this very file, when there is a sound one."""
-    path = course / "autograded" / submission.student / submission.assignment / "results.json"
+    path = autograded_folder(course, submission.student, submission.assignment) / "results.json"
     try:
         result = read_results_json(path, submission.student, submission.assignment)
     except (OSError, ValueError, KeyError, TypeError):
@@ -198,7 +174,7 @@ def grade_in_worker(submission: Submission, context: GradingContext) -> Submissi
     """
     started = time.perf_counter()
     try:
-        out_dir = context.course / "autograded" / submission.student / submission.assignment
+        out_dir = autograded_folder(context.course, submission.student, submission.assignment)
         out_dir.mkdir(parents=True, exist_ok=True)
         digest = file_sha256(submission.path)
         if not submission.path.is_file():
@@ -281,7 +257,7 @@ def autograde_course(course: Path, assignments: tuple[str, ...] | None = None, s
     fresh = fresh_results(submissions, context, workers, elsewhere)
     for is_new, result in itertools.chain(((False, r) for r in finished), ((True, r) for r in fresh)):
         if is_new:
-            write_results_json(course / "autograded" / result.student / result.assignment / "results.json", result)
+            write_results_json(autograded_folder(course, result.student, result.assignment) / "results.json", result)
         record_in_gradebook(context.db_url, result, sources[result.assignment])
         write_feedback(course, result)
         results.append(result)

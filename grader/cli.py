@@ -1,4 +1,4 @@
-"""The ``grader`` command line: ``release``, ``reference``, ``autograde`` and ``report``."""
+"""The ``grader`` command line: ``release``, ``reference``, ``autograde``, ``report``, ``kit`` and ``check``."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def run_release(args: argparse.Namespace) -> int:
 
 def run_reference(args: argparse.Namespace) -> int:
     """Execute the instructor notebooks headlessly and print each one's test points."""
-    from grader.execute import earned_points, execute_notebook
+    from grader.execute import ExecutionOptions, earned_points, execute_notebook
 
     failed = 0
     print(f"{'assignment':<16} {'points':>11} {'seconds':>8}  result")
@@ -45,7 +45,7 @@ def run_reference(args: argparse.Namespace) -> int:
             workdir = Path(scratch) / assignment
             executed = execute_notebook(
                 source_notebook(args.course, assignment), workdir / f"{assignment}.ipynb", workdir,
-                timeout=args.timeout,
+                ExecutionOptions(cell_timeout=args.timeout),
             )
             earned, possible = earned_points(executed)
             error = executed.first_error
@@ -81,9 +81,9 @@ def run_report(args: argparse.Namespace) -> int:
     from nbgrader.api import Gradebook
     from nbgrader.plugins.export import CsvExportPlugin
 
+    from grader.gradebook import gradebook_url, put_tools_on_path
     from grader.report import write_class_report
     from grader.results import all_results, write_grades_csv
-    from grader.sanitize import gradebook_url, put_tools_on_path
 
     results = all_results(args.course, _assignments(args))
     report = write_class_report(args.course, results)
@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("report", run_report, "write report/index.html, grades.csv and nbgrader's CSV export"),
         ("kit", run_kit, "build the student kit: release notebooks and what `grader check` needs"),
     ):
-        command = commands.add_parser(name, help=help_text)
+        command = commands.add_parser(name, help=help_text, description=help_text)
         command.add_argument("--course", type=Path, default=Path("."), help="course folder (default: .)")
         command.add_argument("--assignment", help="only this assignment")
         command.set_defaults(handler=handler)
@@ -134,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="grade on this Dask cluster instead (workers need this project installed)")
             command.add_argument("--timeout", type=float, help="seconds one notebook may run")
             command.add_argument("--force", action="store_true", help="grade again what was already graded")
+    commands.add_parser("check", add_help=False, help="a student's self-check of NOTEBOOK: runs it, reports the "
+                        "visible tests (no course folder needed; `grader check --help` for its options)")
     return parser
 
 

@@ -43,11 +43,13 @@ class ClusterError(RuntimeError):
 
 @dataclass(frozen=True)
 class CourseBundle:
-    """What a worker needs of the course: its configuration and its source notebooks."""
+    """What a worker needs of the course: its configuration, its source notebooks and its own assignment folders."""
 
     key: str  # a digest of the content, so a worker prepares each course once
     config: str
-    sources: tuple[tuple[str, bytes], ...]  # (assignment, source notebook bytes)
+    sources: tuple[tuple[str, bytes], ...]  # (assignment, source notebook bytes), every assignment of the course
+    assignments: tuple[str, ...] = ()  # those graded
+    files: tuple[tuple[str, bytes], ...] = ()  # (path in the course, bytes) of its own assignment folders
 
 
 @dataclass(frozen=True)
@@ -61,14 +63,23 @@ class RemoteResult:
 
 
 def course_bundle(course: Path, assignments: tuple[str, ...]) -> CourseBundle:
-    """The course's configuration and source notebooks, as a bundle for the workers."""
+    """The course's configuration, source notebooks and own assignment folders (those inside the course; folders
+    elsewhere must be at the same place on the workers), as a bundle for the workers grading ``assignments``."""
+    from grader.catalog import course_catalog
+
     config_file = course / "nbgrader_config.py"
     config = config_file.read_text(encoding="utf-8") if config_file.exists() else ""
-    sources = tuple((a, source_notebook(course, a).read_bytes()) for a in assignments)
+    catalog = course_catalog(course)
+    sources = tuple((a, source_notebook(course, a).read_bytes()) for a in catalog.assignments)
+    root = course.resolve()
+    files = tuple((path.relative_to(root).as_posix(), path.read_bytes())
+                  for declaration in catalog.declarations.values() if declaration.folder.is_relative_to(root)
+                  for path in sorted(declaration.folder.rglob("*.py")))
     digest = hashlib.sha256(config.encode())
-    for assignment, content in sources:
-        digest.update(assignment.encode() + content)
-    return CourseBundle(digest.hexdigest()[:16], config, sources)
+    for name, content in (*sources, *files):
+        digest.update(name.encode() + content)
+    digest.update(repr(assignments).encode())
+    return CourseBundle(digest.hexdigest()[:16], config, sources, tuple(assignments), files)
 
 
 _courses: dict[str, GradingContext] = {}
@@ -87,7 +98,10 @@ def _prepared_course(bundle: CourseBundle, workers_here: int) -> GradingContext:
         for assignment, content in bundle.sources:
             (root / "source" / assignment).mkdir(parents=True)
             (root / "source" / assignment / f"{assignment}.ipynb").write_bytes(content)
-        assignments = tuple(assignment for assignment, _ in bundle.sources)
+        for name, content in bundle.files:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_bytes(content)
+        assignments = bundle.assignments
         context = prepare_context(root, assignments)
         threads = max(1, (os.cpu_count() or 1) // max(workers_here, 1))
         start_worker(threads, assignments, context)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course import release_notebook, source_notebook
+from grader.course import nbgrader_metadata, release_notebook, source_notebook
 
 MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.MULTILINE)
 
@@ -37,8 +37,8 @@ class Variant:
 def reference_cells(course: Path, assignment: str) -> dict[str, str]:
     """The instructor's solution cells by grade id, without nbgrader's markers."""
     source = nbformat.read(source_notebook(course, assignment), as_version=4)
-    return {cell.metadata["nbgrader"]["grade_id"]: MARKER.sub("", cell.source)
-            for cell in source.cells if cell.metadata.get("nbgrader", {}).get("solution")}
+    return {nbgrader_metadata(cell)["grade_id"]: MARKER.sub("", cell.source)
+            for cell in source.cells if nbgrader_metadata(cell).get("solution")}
 
 
 def build(course: Path, variant: Variant) -> nbformat.NotebookNode:
@@ -46,8 +46,8 @@ def build(course: Path, variant: Variant) -> nbformat.NotebookNode:
     notebook = nbformat.read(release_notebook(course, variant.assignment), as_version=4)
     solutions = {**reference_cells(course, variant.assignment), **variant.cells}
     for cell in notebook.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in solutions:
+        grade_id = nbgrader_metadata(cell).get("grade_id")
+        if nbgrader_metadata(cell).get("solution") and grade_id in solutions:
             cell.source = solutions[grade_id]
     return notebook
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import signal
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
+from grader.course import nbgrader_metadata
 from grader.jail_spec import SandboxRun
 from grader.kernel import ENGINE, sandboxed_manager
 from grader.watchdog import Watchdog, kill_kernel, stop_kernel
@@ -62,7 +64,7 @@ def summarise_cells(notebook: nbformat.NotebookNode) -> tuple[CellOutcome, ...]:
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbgrader_metadata(cell)
         name, value = _cell_error(cell)
         outcomes.append(CellOutcome(
             index=index,
@@ -106,26 +108,33 @@ def _engine_options(sandbox: SandboxRun | None) -> dict[str, Any]:
             "notebook_output_kb": sandbox.notebook_output_kb}
 
 
-def execute_notebook(
-    notebook: Path,
-    output: Path,
-    workdir: Path,
-    parameters: dict[str, Any] | None = None,
-    timeout: float | None = None,
-    keep_going: bool = True,
-    notebook_timeout: float | None = None,
-    sandbox: SandboxRun | None = None,
-    manager: AsyncKernelManager | None = None,
-) -> ExecutedNotebook:
-    """Run ``notebook`` with papermill in ``workdir``, writing the executed copy to ``output``.
+@dataclass(frozen=True)
+class ExecutionOptions:
+    """How a notebook runs.
 
-    With ``keep_going`` every cell runs even after one raises (as nbgrader grades); without
-    it execution stops at the first error. Either way the outcome of each cell is returned.
-    ``timeout`` limits each cell (nbclient's ``CellTimeoutError``); ``notebook_timeout`` the
-    whole run: the kernel is killed and :class:`NotebookTimeout` raised. With ``sandbox`` the
-    kernel runs in the jail; :class:`ScratchFull` and :class:`KernelDied` say how it ended early.
-    ``manager`` is a kernel already started for this run (see :mod:`grader.warm_kernel`).
+    ``parameters`` go to the cell tagged ``parameters`` (papermill). ``cell_timeout`` limits each
+    cell (nbclient's ``CellTimeoutError``); ``notebook_timeout`` the whole run: the kernel is
+    killed and :class:`NotebookTimeout` raised. With ``keep_going`` every cell runs even after
+    one raises (as nbgrader grades); without it execution stops at the first error. With
+    ``sandbox`` the kernel runs in the jail; :class:`ScratchFull` and :class:`KernelDied` say
+    how it ended early.
     """
+
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    cell_timeout: float | None = None
+    notebook_timeout: float | None = None
+    keep_going: bool = True
+    sandbox: SandboxRun | None = None
+
+
+def execute_notebook(notebook: Path, output: Path, workdir: Path, options: ExecutionOptions = ExecutionOptions(),
+                     manager: AsyncKernelManager | None = None) -> ExecutedNotebook:
+    """Run ``notebook`` with papermill in ``workdir`` as ``options`` say, writing the executed copy to ``output``.
+
+    The outcome of each cell is returned. ``manager`` is a kernel already started for this run
+    (see :mod:`grader.warm_kernel`).
+    """
+    sandbox, notebook_timeout = options.sandbox, options.notebook_timeout
     output.parent.mkdir(parents=True, exist_ok=True)
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -138,9 +147,9 @@ def execute_notebook(
     with Watchdog(manager, notebook_timeout, scratch, sandbox.scratch_bytes if sandbox else 0) as watchdog:
         try:
             executed = papermill.execute_notebook(
-                str(notebook), str(output), parameters=parameters or {}, cwd=str(workdir),
-                kernel_name="python3", progress_bar=False, execution_timeout=timeout,
-                allow_errors=keep_going, km=manager, **_engine_options(sandbox),
+                str(notebook), str(output), parameters=dict(options.parameters), cwd=str(workdir),
+                kernel_name="python3", progress_bar=False, execution_timeout=options.cell_timeout,
+                allow_errors=options.keep_going, km=manager, **_engine_options(sandbox),
             )
         except PapermillExecutionError:
             pass  # papermill has written the executed notebook; the cells say what failed

@@ -6,6 +6,7 @@ import base64
 import html
 from pathlib import Path
 
+from grader.course import autograded_folder, feedback_page
 from grader.results import SubmissionResult, write_atomically
 from grader.shown import MAX_FEEDBACK_BYTES, MAX_NAME_CHARS, MAX_SUMMARY_CHARS, capped, capped_output, output_limit
 
@@ -94,7 +95,7 @@ def write_feedback(course: Path, result: SubmissionResult) -> Path:
     """Write ``feedback/<student>/<assignment>/<assignment>.html``."""
     from grader.figures import read_figures
 
-    path = course / "feedback" / result.student / result.assignment / f"{result.assignment}.html"
-    figures = read_figures(course / "autograded" / result.student / result.assignment)
+    path = feedback_page(course, result.student, result.assignment)
+    figures = read_figures(autograded_folder(course, result.student, result.assignment))
     write_atomically(path, feedback_html(result, figures))
     return path

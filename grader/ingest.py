@@ -18,7 +18,9 @@ from pathlib import Path
 
 import nbformat
 
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+from grader import defaults
+
+DEFAULT_MAX_BYTES = defaults.MAX_NOTEBOOK_BYTES
 FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: opening a FIFO that slipped past the checks must not wait for a writer
 FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC

@@ -12,6 +12,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from grader import defaults
+
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
 MS_PRIVATE, MS_RELATIME, ST_RELATIME = 1 << 18, 1 << 21, 4096
 
@@ -28,12 +30,12 @@ class JailError(OSError):
 class Limits:
     """Per-process resource limits for student code (setrlimit), and its scheduling niceness."""
 
-    cpu_seconds: int = 1800
-    memory_mb: int = 3072
-    file_mb: int = 256
-    processes: int = 128
-    open_files: int = 256
-    nice: int = 10
+    cpu_seconds: int = defaults.CPU_SECONDS
+    memory_mb: int = defaults.MEMORY_MB
+    file_mb: int = defaults.FILE_MB
+    processes: int = defaults.PROCESSES
+    open_files: int = defaults.OPEN_FILES
+    nice: int = defaults.NICE
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class SandboxRun:
 
     spec: JailSpec
     scratch: Path
-    scratch_bytes: int = 1 << 30
-    output_kb: int = 256
-    cell_output_kb: int = 1024
-    notebook_output_kb: int = 4096
+    scratch_bytes: int = defaults.SCRATCH_MB * 1024 * 1024
+    output_kb: int = defaults.OUTPUT_KB
+    cell_output_kb: int = defaults.CELL_OUTPUT_KB
+    notebook_output_kb: int = defaults.NOTEBOOK_OUTPUT_KB

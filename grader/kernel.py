@@ -23,6 +23,7 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 from traitlets import Bool, Int, Type, Unicode
 
+from grader import defaults
 from grader.environment import allowed_environment
 from grader.jail import KERNEL_VARIABLES, JailSpec, set_session_nice
 
@@ -157,9 +158,9 @@ class CappedNotebookClient(PapermillNotebookClient):
     budgets interrupts the kernel. Totals go into the notebook's ``grader`` metadata.
     """
 
-    output_kb = Int(256).tag(config=True)
-    cell_output_kb = Int(1024).tag(config=True)
-    notebook_output_kb = Int(4096).tag(config=True)
+    output_kb = Int(defaults.OUTPUT_KB).tag(config=True)
+    cell_output_kb = Int(defaults.CELL_OUTPUT_KB).tag(config=True)
+    notebook_output_kb = Int(defaults.NOTEBOOK_OUTPUT_KB).tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -16,7 +16,7 @@ from grader.course import release_notebook
 
 PACKAGE = Path(__file__).resolve().parent
 KIT_MODULES = ("__init__.py", "course.py", "data.py", "loaders.py", "images.py", "execute.py", "kernel.py",
-               "jail.py", "jail_spec.py", "watchdog.py", "selfcheck.py")
+               "jail.py", "jail_spec.py", "defaults.py", "watchdog.py", "selfcheck.py")
 DATA = Path("data")
 KIT_PACKAGES = ("torch", "torchvision", "opencv-python-headless", "numpy", "matplotlib", "tqdm", "papermill",
                 "nbformat", "nbclient", "ipykernel", "jupyter_client", "traitlets")

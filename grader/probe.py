@@ -27,6 +27,8 @@ from IPython.core.inputtransformer2 import TransformerManager  # imported with I
 from IPython.utils.capture import capture_output
 from IPython.utils.text import SList
 
+from grader.course import nbgrader_metadata
+
 MAX_ERROR = 2_000
 TRANSFORMER = TransformerManager()
 TRANSFORMER.transform_cell("x = 1\n")  # its one-off set-up (4 ms), paid where this module is preloaded
@@ -117,7 +119,7 @@ def cell_sources(notebook: dict, cell_ids: tuple[str, ...]) -> list[tuple[str, s
     """
     wanted = []
     for cell in notebook.get("cells", []):
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+        grade_id = nbgrader_metadata(cell).get("grade_id", "")
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
         if cell.get("cell_type") == "code" and grade_id in cell_ids:

@@ -13,6 +13,8 @@ import copy
 
 import nbformat
 
+from grader.course import nbgrader_metadata
+
 
 def _text(cell: nbformat.NotebookNode) -> str:
     source = cell.get("source", "")
@@ -24,7 +26,7 @@ def solution_texts(submission: nbformat.NotebookNode) -> tuple[dict[str, str], d
     by_grade_id: dict[str, str] = {}
     by_cell_id: dict[str, str] = {}
     for cell in submission.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbgrader_metadata(cell)
         grade_id = meta.get("grade_id")
         if meta.get("solution") and isinstance(grade_id, str) and grade_id not in by_grade_id:
             by_grade_id[grade_id] = _text(cell)
@@ -42,7 +44,7 @@ def rebuild(skeleton: nbformat.NotebookNode, submission: nbformat.NotebookNode) 
     by_grade_id, by_cell_id = solution_texts(submission)
     notebook = copy.deepcopy(skeleton)
     for cell in notebook.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbgrader_metadata(cell)
         if not meta.get("solution"):
             continue
         if meta.get("grade_id") in by_grade_id:

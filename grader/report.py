@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
 
+from grader.course import FEEDBACK
 from grader.feedback import STYLE
 from grader.results import SubmissionResult, write_atomically
 
@@ -68,7 +69,7 @@ def _bar(share: float) -> str:
 
 def feedback_link(result: SubmissionResult) -> str:
     """The relative link from ``report/`` to this submission's feedback page."""
-    parts = ("..", "feedback", result.student, result.assignment, f"{result.assignment}.html")
+    parts = ("..", FEEDBACK, result.student, result.assignment, f"{result.assignment}.html")
     return "/".join(quote(part) for part in parts)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from grader.course import AUTOGRADED
 from grader.shown import MAX_NAME_CHARS, MAX_OUTPUT_CHARS, MAX_SUMMARY_CHARS, capped, capped_output, output_limit
 
 
@@ -144,7 +145,7 @@ def write_grades_csv(path: Path, results: list[SubmissionResult]) -> None:
 def all_results(course: Path, assignments: tuple[str, ...]) -> list[SubmissionResult]:
     """Every results.json of ``assignments`` under ``autograded/``, for the course's grades.csv."""
     results = []
-    for path in sorted((course / "autograded").glob("*/*/results.json")):
+    for path in sorted((course / AUTOGRADED).glob("*/*/results.json")):
         student, assignment = path.parent.parent.name, path.parent.name
         if assignment in assignments:
             results.append(read_results_json(path, student, assignment))

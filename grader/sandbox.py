@@ -21,6 +21,7 @@ from pathlib import Path
 from traitlets import Bool, Int, List, Unicode
 from traitlets.config import Configurable
 
+from grader import defaults
 from grader.environment import PLAIN_PATH, passed_from_grader
 from grader.jail import NAMESPACES, NO_ISOLATION, JailSpec, Limits
 from grader.jail_root import system_view
@@ -39,20 +40,29 @@ class SandboxUnavailable(RuntimeError):
 class Sandbox(Configurable):
     """Resource limits and isolation for student code; set them as ``c.Sandbox.<name>``."""
 
-    cpu_seconds = Int(1800, help="CPU seconds one student process may use").tag(config=True)
-    memory_mb = Int(3072, help="data memory (MiB) one student process may allocate").tag(config=True)
-    file_mb = Int(256, help="largest file (MiB) student code may write").tag(config=True)
-    scratch_mb = Int(1024, help="MiB the scratch folder may hold in all before the kernel is killed").tag(config=True)
-    processes = Int(128, help="processes and threads student code may run at once").tag(config=True)
-    open_files = Int(256, help="files one student process may hold open").tag(config=True)
-    nice = Int(10, help="scheduling niceness of student code, so the grader stays responsive").tag(config=True)
+    cpu_seconds = Int(defaults.CPU_SECONDS,
+                      help="CPU seconds one student process may use").tag(config=True)
+    memory_mb = Int(defaults.MEMORY_MB,
+                    help="data memory (MiB) one student process may allocate").tag(config=True)
+    file_mb = Int(defaults.FILE_MB,
+                  help="largest file (MiB) student code may write").tag(config=True)
+    scratch_mb = Int(defaults.SCRATCH_MB,
+                     help="MiB the scratch folder may hold in all before the kernel is killed").tag(config=True)
+    processes = Int(defaults.PROCESSES,
+                    help="processes and threads student code may run at once").tag(config=True)
+    open_files = Int(defaults.OPEN_FILES,
+                     help="files one student process may hold open").tag(config=True)
+    nice = Int(defaults.NICE,
+               help="scheduling niceness of student code, so the grader stays responsive").tag(config=True)
     uid_base = Int(200_000, help="student code runs as uid_base + a slot when the grader is root").tag(config=True)
     expose = List(Unicode(), help="more folders student code may read, e.g. a full MNIST data_root").tag(config=True)
     require_isolation = Bool(False, help="refuse to grade when namespaces are unavailable").tag(config=True)
-    output_kb = Int(256, help="KiB one output may hold in the executed notebook").tag(config=True)
-    cell_output_kb = Int(1024, help="KiB of output one cell may keep; 2x this interrupts it").tag(config=True)
-    notebook_output_kb = Int(4096, help="KiB of output one notebook may keep; 2x this interrupts it").tag(
-        config=True)
+    output_kb = Int(defaults.OUTPUT_KB,
+                    help="KiB one output may hold in the executed notebook").tag(config=True)
+    cell_output_kb = Int(defaults.CELL_OUTPUT_KB,
+                         help="KiB of output one cell may keep; 2x this interrupts it").tag(config=True)
+    notebook_output_kb = Int(defaults.NOTEBOOK_OUTPUT_KB,
+                             help="KiB of output one notebook may keep; 2x this interrupts it").tag(config=True)
 
     def limits(self) -> Limits:
         """The per-process limits as the jail takes them."""

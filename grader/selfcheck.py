@@ -41,7 +41,7 @@ def check_notebook(notebook: Path, timeout: float = 600.0) -> tuple[CheckRow, ..
     """Execute a copy of ``notebook`` in a fresh kernel; one row per visible test cell."""
     import nbformat
 
-    from grader.execute import execute_notebook
+    from grader.execute import ExecutionOptions, execute_notebook
 
     if not notebook.is_file():
         raise SelfCheckError(notebook, "no such file")
@@ -51,7 +51,7 @@ def check_notebook(notebook: Path, timeout: float = 600.0) -> tuple[CheckRow, ..
         raise SelfCheckError(notebook, f"not a readable notebook ({type(error).__name__})") from None
     with tempfile.TemporaryDirectory(prefix="grader-check-") as scratch:
         executed = execute_notebook(notebook, Path(scratch) / notebook.name, notebook.parent.resolve(),
-                                    timeout=timeout)
+                                    ExecutionOptions(cell_timeout=timeout))
     rows, owner, unwritten = [], "", set()
     for cell in executed.cells:
         if cell.is_solution:

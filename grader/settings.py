@@ -9,6 +9,8 @@ from typing import Any
 from traitlets import Dict, Float, List, Unicode
 from traitlets.config import Config, Configurable, PyFileConfigLoader
 
+from grader import defaults
+
 
 def course_config(course_root: Path) -> Config:
     """The course's ``nbgrader_config.py`` as a traitlets ``Config`` (empty when absent)."""
@@ -33,10 +35,12 @@ class GraderSettings(Configurable):
     accuracy_thresholds = Dict(
         {"mnist5k": 0.85, "mnist": 0.97}, help="held-out accuracy that mlp_test requires, per data set"
     ).tag(config=True)
-    cell_timeout = Float(300.0, help="seconds one notebook cell may run").tag(config=True)
-    notebook_timeout = Float(900.0, help="seconds a whole notebook may run").tag(config=True)
-    probe_timeout = Float(300.0, help="seconds the probe process may run").tag(config=True)
-    max_notebook_bytes = Float(20 * 1024 * 1024, help="largest submitted notebook accepted, in bytes").tag(config=True)
+    cell_timeout = Float(defaults.CELL_TIMEOUT_SECONDS, help="seconds one notebook cell may run").tag(config=True)
+    notebook_timeout = Float(defaults.NOTEBOOK_TIMEOUT_SECONDS, help="seconds a whole notebook may run").tag(
+        config=True)
+    probe_timeout = Float(defaults.PROBE_TIMEOUT_SECONDS, help="seconds the probe process may run").tag(config=True)
+    max_notebook_bytes = Float(defaults.MAX_NOTEBOOK_BYTES, help="largest submitted notebook accepted, in bytes").tag(
+        config=True)
 
     def parameters_for(self, assignment: str) -> dict[str, Any]:
         """The papermill parameters of ``assignment`` (empty for assignments without any)."""

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from grader.cli import main
 
 
@@ -31,3 +33,14 @@ def test_python_m_grader_lists_released_assignments(repo: Path, tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     assert "release/cnn_quiz/cnn_quiz.ipynb" in done.stdout
     assert (course / "release" / "cnn_quiz" / "cnn_quiz.ipynb").exists()
+
+
+def test_the_help_names_every_command(capsys) -> None:
+    from grader.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    shown = capsys.readouterr().out
+    commands = build_parser()._subparsers._group_actions[0].choices
+    assert set(commands) == {"release", "reference", "autograde", "report", "kit", "check"}
+    assert all(f"    {name}" in shown for name in commands), shown

@@ -11,7 +11,7 @@ import pytest
 from nbclient.exceptions import CellTimeoutError
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader.execute import execute_notebook
+from grader.execute import ExecutionOptions, execute_notebook
 
 
 def notebook_file(folder: Path, *sources: str) -> Path:
@@ -40,7 +40,7 @@ def writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_a_finished_run_is_written_once_and_summarised(tmp_path: Path, writes: list[str]) -> None:
     output = tmp_path / "out" / "executed.ipynb"
     executed = execute_notebook(notebook_file(tmp_path, "print('hello')", "1 / 0", "x = 2"), output, tmp_path,
-                                timeout=30)
+                                ExecutionOptions(cell_timeout=30))
     assert writes == [str(output)], "papermill's start, per-cell and end writes are left out"
     on_disk = [cell for cell in nbformat.read(output, as_version=4).cells if cell.cell_type == "code"]
     assert on_disk[0].source == "print('hello')" and on_disk[0].outputs[0].text == "hello\n"
@@ -51,7 +51,7 @@ def test_a_run_stopped_by_a_timeout_is_written_as_far_as_it_ran(tmp_path: Path, 
     output = tmp_path / "executed.ipynb"
     with pytest.raises(CellTimeoutError):
         execute_notebook(notebook_file(tmp_path, "print('first')", "import time; time.sleep(30)"), output,
-                         tmp_path, timeout=2, keep_going=False)
+                         tmp_path, ExecutionOptions(cell_timeout=2, keep_going=False))
     assert writes, "the partial run is saved"
     on_disk = [cell for cell in nbformat.read(output, as_version=4).cells if cell.cell_type == "code"]
     assert on_disk[0].outputs[0].text == "first\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from grader.course import release_notebook, source_notebook
-from grader.execute import earned_points, execute_notebook
+from grader.execute import ExecutionOptions, earned_points, execute_notebook
 from tests.submissions import ASSIGNMENTS, GRADE_IDS
 
 
@@ -16,7 +16,8 @@ def test_source_notebook_passes_every_visible_and_hidden_test(
     assignment: str, repo: Path, tmp_path: Path
 ) -> None:
     executed = execute_notebook(
-        source_notebook(repo, assignment), tmp_path / "out.ipynb", tmp_path / "work", keep_going=False
+        source_notebook(repo, assignment), tmp_path / "out.ipynb", tmp_path / "work",
+        ExecutionOptions(keep_going=False),
     )
     assert executed.first_error is None, f"cell {executed.first_error.index}: {executed.first_error}"
     earned, possible = earned_points(executed)
@@ -30,7 +31,8 @@ def test_release_notebook_stops_at_the_first_unfinished_part(
     assignment: str, repo: Path, tmp_path: Path
 ) -> None:
     executed = execute_notebook(
-        release_notebook(repo, assignment), tmp_path / "out.ipynb", tmp_path / "work", keep_going=False
+        release_notebook(repo, assignment), tmp_path / "out.ipynb", tmp_path / "work",
+        ExecutionOptions(keep_going=False),
     )
     error = executed.first_error
     assert error is not None, "a student notebook with empty solutions ran to the end"

@@ -22,8 +22,8 @@ from nbgrader.api import Gradebook
 
 from grader.batch import autograde_course
 from grader.course import CourseError
+from grader.gradebook import gradebook_url
 from grader.results import SubmissionResult
-from grader.sanitize import gradebook_url
 from tests.submissions import GRADE_IDS, Variant, build
 
 QUIZ = "cnn_quiz"

@@ -22,8 +22,9 @@ from nbgrader.preprocessors import (
 from traitlets.config import Config
 
 from grader.batch import prepare_context
+from grader.gradebook import ensure_student
 from grader.rebuild import rebuild
-from grader.sanitize import ensure_student, sanitize
+from grader.sanitize import sanitize
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "cnn_quiz"
