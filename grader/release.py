@@ -12,6 +12,7 @@ from traitlets.config import Config
 
 from grader.catalog import course_catalog
 from grader.course import CourseError, release_notebook, source_notebook
+from grader.hygiene import find_leaks
 from grader.settings import course_config
 
 
@@ -42,7 +43,9 @@ def generate_assignment(course_root: Path, assignment: str, config: Config) -> N
 
 
 def release_assignment(course_root: Path, assignment: str) -> ReleasedNotebook:
-    """Run nbgrader's ``generate_assignment`` for one assignment, overwriting ``release/``."""
+    """Run nbgrader's ``generate_assignment`` for one assignment, overwriting ``release/``; a student notebook that
+    shows a solution, a hidden test or a secret name (grader.hygiene, the folder's ``SECRET_NAMES``) is removed
+    and a :class:`CourseError` says where."""
     import nbformat
 
     course_root = Path(course_root).resolve()
@@ -51,7 +54,16 @@ def release_assignment(course_root: Path, assignment: str) -> ReleasedNotebook:
     config.SaveCells.enabled = False
     generate_assignment(course_root, assignment, config)
     released = release_notebook(course_root, assignment)
-    return ReleasedNotebook(assignment, released, len(nbformat.read(released, as_version=4).cells))
+    student_version = nbformat.read(released, as_version=4)
+    secret_names = course_catalog(course_root).declarations[assignment].secret_names
+    leaks = find_leaks(student_version, nbformat.read(source_notebook(course_root, assignment), as_version=4),
+                       secret_names)
+    if leaks:
+        released.unlink()
+        shown = "; ".join(f"cell {leak.cell_index}: {leak.what}" for leak in leaks[:3])
+        raise CourseError(f"{source_notebook(course_root, assignment)}: its student version would show {shown}",
+                          path=str(source_notebook(course_root, assignment)), assignment=assignment)
+    return ReleasedNotebook(assignment, released, len(student_version.cells))
 
 
 def release_all(course_root: Path, assignments: tuple[str, ...] | None = None) -> list[ReleasedNotebook]:

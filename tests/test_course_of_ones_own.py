@@ -179,6 +179,16 @@ def test_the_kit_s_self_check_passes_a_right_notebook_and_fails_a_wrong_one(grad
     assert outcomes["wrong"][0] != 0 and "FAIL" in outcomes["wrong"][1], outcomes["wrong"]
 
 
+def test_a_release_that_would_show_a_secret_name_is_refused(repo: Path, tmp_path: Path) -> None:
+    course = make_course(repo, tmp_path)
+    notebook = source_notebook()
+    notebook.cells[0].source += "\nThe grader keeps SECRET_TOTAL to itself."
+    nbformat.write(notebook, course / "source" / ID / f"{ID}.ipynb")
+    with pytest.raises(CourseError, match="secret name 'SECRET_TOTAL'") as raised:
+        release_all(course)
+    assert f"{ID}.ipynb" in str(raised.value) and not release_notebook(course, ID).exists()
+
+
 @pytest.mark.parametrize(("break_it", "names"), [
     (lambda course: shutil.rmtree(course / "assignments" / ID), ("source", f"{ID}.ipynb", "no assignment folder")),
     (lambda course: shutil.rmtree(course / "source" / ID), ("assignments", "no source notebook")),
