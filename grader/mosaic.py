@@ -14,6 +14,7 @@ import numpy as np
 
 SCALES = ("gray", "auto", "signed", "magnitude")  # 0..255 as is; own range; blue-white-red around 0; dark to bright
 CELL = 140  # height of a picture in the grid, pixels
+MAX_PANEL_WIDTH = 4 * CELL  # pixels: a student's 1 x 100,000 array is squeezed, never drawn 16 million wide
 MAX_WEIGHTS_WRITTEN = 7  # a kernel up to this many weights a side has each weight written on it
 FONT_SCALE, TITLE_HEIGHT, LABEL_WIDTH, GAP = 0.42, 22, 78, 10
 
@@ -78,7 +79,7 @@ def rendered(panel: Panel) -> np.ndarray:
 
     rgb = coloured(panel.picture, panel.scale)
     rows, columns = rgb.shape[:2]
-    if panel.kernel:
+    if panel.kernel and max(rows, columns) * max(CELL // rows, 1) <= MAX_PANEL_WIDTH:
         written = max(rows, columns) <= MAX_WEIGHTS_WRITTEN
         block = max(CELL // rows, 46 if written else 1)
         image = cv2.resize(rgb, (block * columns, block * rows), interpolation=cv2.INTER_NEAREST)
@@ -86,7 +87,7 @@ def rendered(panel: Panel) -> np.ndarray:
             _weights_written(image, np.asarray(panel.picture, dtype=np.float64), block)
         return image
     how = cv2.INTER_NEAREST if rows < 32 else cv2.INTER_AREA
-    return cv2.resize(rgb, (max(1, round(columns * CELL / rows)), CELL), interpolation=how)
+    return cv2.resize(rgb, (min(max(1, round(columns * CELL / rows)), MAX_PANEL_WIDTH), CELL), interpolation=how)
 
 
 def grid_png(rows: list[tuple[str, list[Panel]]]) -> bytes:

@@ -98,3 +98,13 @@ def test_the_caption_names_the_worst_mix_ups_largest_first() -> None:
     assert worst_confusions(np.diag([3, 4, 5])) == []  # no mix-up, nothing named
     png = matrix_png(matrix, "title", "rows", "columns")
     assert png.startswith(b"\x89PNG") and len(png) > 1_000
+
+
+def test_a_student_array_of_extreme_shape_is_squeezed_not_drawn_millions_wide() -> None:
+    from grader.mosaic import CELL, MAX_PANEL_WIDTH, Panel, grid_png, rendered
+
+    wide, tall = np.random.default_rng(0).random((1, 100_000)), np.random.default_rng(1).random((100_000, 1))
+    assert rendered(Panel("wide", wide, "signed")).shape == (CELL, MAX_PANEL_WIDTH, 3)
+    assert rendered(Panel("tall", tall, "signed")).shape[:2] == (CELL, 1)
+    assert rendered(Panel("long kernel", wide[:, :5000], "signed", kernel=True)).shape[1] <= MAX_PANEL_WIDTH
+    assert len(grid_png([("yours", [Panel("wide", wide, "signed")])])) < 2 * 1024 * 1024
