@@ -128,7 +128,7 @@ def start_worker(threads: int, assignments: tuple[str, ...], context: GradingCon
     _kernels.start_next()
     multiprocessing.util.Finalize(_kernels, _kernels.close, exitpriority=10)  # runs when a pool worker exits
     # what is alive now (torch, nbgrader, pytest, all warmed up) lives as long as the process: the
-    # cyclic garbage collector need not walk it again, which cost 30-50 ms a notebook in full collections
+    # cyclic garbage collector need not walk it again in every full collection (bench/results/fixed_costs.md)
     gc.collect()
     gc.freeze()
 

@@ -1,7 +1,7 @@
 """A line chart drawn straight into a PNG with OpenCV: the learning curves of the feedback page.
 
-matplotlib drew the same chart in 70 to 130 ms, for every submission with learning curves; this takes a
-few milliseconds. Axes, ticks at round numbers, one coloured line per series, a legend and an
+matplotlib drew the same chart for every submission with learning curves, many times slower
+(bench/results/fixed_costs.md). Axes, ticks at round numbers, one coloured line per series, a legend and an
 optional marked point are all a learning curve needs.
 """
 

@@ -1,9 +1,9 @@
 """A Dask worker preload for grading machines: ``dask worker ADDRESS --preload grader.dask_worker``.
 
 A grading task is seconds to minutes of CPU-bound work on one thread. Dask's defaults sample
-that thread's stack every 10 ms (its statistical profiler) and time the worker's event loop
-every 20 ms: a worker running one long task spent 10-12% of a core on them (1% with this
-preload), taken from the students' cells and the grader's own work. The preload stops the profiler and
+that thread's stack often (its statistical profiler) and time the worker's event loop often:
+a worker running one long task spent a tenth of a core on them (bench/results/fixed_costs.md),
+taken from the students' cells and the grader's own work. The preload stops the profiler and
 slows the two monitors; everything else about the worker stays as Dask made it.
 """
 

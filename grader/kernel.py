@@ -212,7 +212,7 @@ class CappedEngine(NBClientEngine):
         """papermill's engine wrapper, minus its writes: papermill writes the notebook once a run has ended.
 
         papermill writes the whole notebook as the run starts, after cells and as it ends, then
-        once more (0.5 s a notebook in all); the grader reads it once, at the end. A run that
+        once more (bench/results/fixed_costs.md); the grader reads it once, at the end. A run that
         ends early (a timeout, a dead kernel) is written as papermill would.
         """
         nb_man = NotebookExecutionManager(nb, output_path=None, progress_bar=progress_bar, log_output=log_output,

@@ -1,7 +1,7 @@
 """Grids of pictures with their titles, drawn straight into one PNG with OpenCV.
 
 The feedback page's image grids (filter outputs, kernels, feature maps) need no axes: a
-matplotlib figure with titles and colour bars costs 0.2 to 0.5 s a picture, this about 5 ms,
+matplotlib figure with titles and colour bars costs a hundred times more (bench/results/fixed_costs.md),
 and the grader draws them for every submission.
 """
 

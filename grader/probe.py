@@ -31,7 +31,7 @@ from grader.course import nbgrader_metadata
 
 MAX_ERROR = 2_000
 TRANSFORMER = TransformerManager()
-TRANSFORMER.transform_cell("x = 1\n")  # its one-off set-up (4 ms), paid where this module is preloaded
+TRANSFORMER.transform_cell("x = 1\n")  # its one-off set-up, paid where this module is preloaded
 # %timeit's own options, before the statement: -n N, -r R, -p P, -t, -c, -q, -o
 TIMEIT_OPTIONS = re.compile(r"^\s*(?:(?:-[nrp]\s*\d+|-[tcqo]+)(?:\s+|$))*")
 CAPTURE_OPTIONS = ("--no-stdout", "--no-stderr", "--no-display")

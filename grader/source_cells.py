@@ -2,7 +2,8 @@
 
 nbgrader's ``OverwriteCells`` opens the gradebook and queries it cell by cell for every
 submission, and ``CheckCellMetadata`` re-checks its JSON schema for every cell; together
-they cost about 0.1 s a notebook; ``OverwriteKernelspec`` opens the gradebook once more for
+they cost more than the rest of sanitizing (bench/results/fixed_costs.md);
+``OverwriteKernelspec`` opens the gradebook once more for
 the notebook's kernelspec. The source cells cannot change during a run, so :class:`NotebookCells`
 holds them in memory (read through nbgrader's own API) and the subclasses here run nbgrader's
 code against that copy.

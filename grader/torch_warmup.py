@@ -1,8 +1,8 @@
 """torch's first operations, run once in the warm forkserver (see :mod:`grader.probe_launcher`).
 
 The first convolution, pooling, linear layer, loss and optimizer step of a process pay
-one-off set-up costs (kernel dispatch tables, oneDNN primitives, allocator caches): 10-20 ms
-in every probe process and every kernel when each paid them itself. Paid once in the server
+one-off set-up costs (kernel dispatch tables, oneDNN primitives, allocator caches), in every
+probe process and every kernel when each paid them itself (bench/results/fixed_costs.md). Paid once in the server
 before it forks, they are inherited. Importing this module runs the warm-up: the forkserver's
 preload list only imports modules.
 

@@ -99,7 +99,7 @@ class KernelReserve:
     def retire(self, ready: ReadyKernel) -> None:
         """Kill a used kernel and its probe process now; wait for their end and remove the scratch in the background.
 
-        A torch-sized kernel takes about 20 ms to end and its scratch folder as long to remove:
+        A torch-sized kernel takes a while to end and its scratch folder as long to remove:
         the next submission need not wait for either.
         """
         ready.kill()

@@ -39,7 +39,7 @@ class CheckCollector:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
         """The report of one phase of a check, its first error kept as one line.
 
-        pytest's own report formats a source-annotated traceback per failure (up to 0.8 s for an
+        pytest's own report formats a source-annotated traceback per failure (most of the checks' time on an
         untouched notebook) that nobody reads: the grader keeps the first line of each error.
         """
         error = call.excinfo
@@ -74,7 +74,7 @@ class CheckCollector:
 
 def pytest_arguments() -> list[str]:
     """pytest's options for the checks (the check files to run go before them)."""
-    # no plugin the checks don't use: the unraisable-exception plugin alone costs 0.2 s a run in gc.collect
+    # no plugin the checks don't use: the unraisable-exception plugin alone runs gc.collect every run
     unused = ("cacheprovider", "terminal", "unraisableexception", "threadexception", "faulthandler", "logging",
               "warnings", "debugging", "unittest", "capture", "legacypath", "tmpdir", "monkeypatch", "recwarn",
               "pastebin", "junitxml", "doctest", "setuponly", "setupplan", "stepwise", "subtests")

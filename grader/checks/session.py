@@ -1,7 +1,8 @@
 """One pytest session per grading process: the checks collected once, then run for each submission.
 
 ``pytest.main`` for every notebook parses its options, registers its plugins and collects the
-check module again (20-30 ms a notebook, of about 35). A :class:`CheckSession` runs a single
+check module again: most of the checks' time on a notebook (bench/results/fixed_costs.md).
+A :class:`CheckSession` runs a single
 pytest session on a thread of its own: pytest collects every assignment's checks once, and
 the session's run loop (pytest's ``pytest_runtestloop`` hook, taken over) then runs the
 checks of each submission handed to it, through pytest's own run protocol, until closed.

@@ -26,7 +26,7 @@ def conv_for(c_in: int, c_out: int, k: int, stride: int, padding: int, bias: boo
 
 
 def warm_up() -> None:
-    """Pay PyTorch's first use of the meta device (about 0.7 s) before any submission does."""
+    """Pay PyTorch's first use of the meta device (a one-off cost) before any submission does."""
     with torch.no_grad():
         conv_for(1, 1, 3, 1, 0, False)(torch.zeros(1, 1, 8, 8, device="meta"))
 
