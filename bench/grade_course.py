@@ -1,6 +1,6 @@
 """Benchmark: grade a synthetic class in several modes and compare with plain nbgrader.
 
-Builds a class (``--students`` x the four assignments: reference, mistaken and untouched
+Builds a class (``--students`` x the course's assignments: reference, mistaken and untouched
 notebooks, see bench/synthetic_class.py) and grades a fresh copy of it per mode:
 
 - ``anchor``: plain ``nbgrader autograde`` with hidden tests equal to the grader's checks,
@@ -116,7 +116,8 @@ def render(results: list[ModeResult], plan: list[ClassSubmission], students: int
     lines = [f"Machine: {os.cpu_count()} cores, torch threads {torch_threads()} (default), "
              f"Python {sys.version.split()[0]}; {time.strftime('%Y-%m-%d %H:%M')}",
              f"Command: `{command}`",
-             f"Class: {students} students x 4 assignments = {len(plan)} notebooks "
+             f"Class: {students} students x {len({item.assignment for item in plan})} assignments = "
+             f"{len(plan)} notebooks "
              f"({', '.join(f'{count} {kind}' for kind, count in kinds.items())})", "",
              "| mode | notebooks | wall s | submissions/min | speed-up vs anchor | overhead s/notebook "
              "| peak memory/worker | grades identical |", "|---|---|---|---|---|---|---|---|"]

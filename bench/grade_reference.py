@@ -1,4 +1,4 @@
-"""Benchmark: grade one complete reference submission (all four assignments) and split the time.
+"""Benchmark: grade one complete reference submission (every assignment of the course) and split the time.
 
 Overhead per notebook = grading wall time minus the time spent inside the notebook's own
 cells (papermill's per-cell durations, the grader's appended cell excluded). Prints a table

@@ -1,4 +1,4 @@
-"""A synthetic class for the benchmarks: N students x the four assignments, deterministic.
+"""A synthetic class for the benchmarks: N students x the course's assignments, deterministic.
 
 Each student hands in, per assignment, one of three kinds in rotation: the reference solution,
 a mistaken variant of ``tests/submissions.py`` (one that executes but loses points; the
@@ -27,7 +27,8 @@ from tests.submissions import (  # noqa: E402
 )
 
 KINDS = ("reference", "mistake", "untouched")
-# Mistakes that run to the end of the notebook and lose part of the points.
+# Mistakes that run to the end of the notebook and lose part of the points; an assignment not named
+# here (one added later) takes every mistake its folder's examples declare.
 MISTAKES: dict[str, tuple[str, ...]] = {
     "mnist_mlp": ("mistake-softmax-before-cross-entropy", "mistake-last-epoch-weights",
                   "mistake-eval-mode-missing-in-validation", "mistake-optimizer-misses-layers",
@@ -56,6 +57,11 @@ def student_id(index: int) -> str:
     return f"student-{index + 1:02d}"
 
 
+def mistakes_of(assignment: str) -> tuple[str, ...]:
+    """The mistaken example submissions of ``assignment``, by name."""
+    return tuple(v.name for v in VARIANTS if v.assignment == assignment and v.name.startswith("mistake-"))
+
+
 def plan_class(n_students: int) -> list[ClassSubmission]:
     """Who hands in what: the kind rotates over students and assignments, the mistakes over students."""
     plan = []
@@ -63,7 +69,7 @@ def plan_class(n_students: int) -> list[ClassSubmission]:
         for position, assignment in enumerate(ASSIGNMENTS):
             kind = KINDS[(index + position) % len(KINDS)]
             if kind == "mistake":
-                mistakes = MISTAKES[assignment]
+                mistakes = MISTAKES.get(assignment) or mistakes_of(assignment)
                 kind = mistakes[(index // len(KINDS)) % len(mistakes)]
             plan.append(ClassSubmission(student_id(index), assignment, kind))
     return plan
