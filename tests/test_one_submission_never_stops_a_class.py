@@ -108,6 +108,7 @@ def result_of(course: Path, student: str) -> dict:
     return json.loads((course / "autograded" / student / QUIZ / "results.json").read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow  # a grading pool of its own: 30-40 s
 def test_hostile_artifacts_get_their_status_and_the_class_is_graded(repo: Path, tmp_path: Path) -> None:
     course = make_class(repo, tmp_path, HOSTILE, REFERENCES)
     run = subprocess.run([sys.executable, "-m", "grader", "autograde", "--course", str(course),
@@ -137,6 +138,7 @@ def pooled(tmp_path: Path, students: list[str], grade, workers: int) -> dict[str
     return {result.student: result for result in results}
 
 
+@pytest.mark.slow  # a grading pool of its own: 30-40 s
 def test_the_pool_retries_a_crash_once_alone_and_keeps_every_other_result(tmp_path: Path) -> None:
     students = ["a", "b", "crash-1", "c", "d", "e", "crash-2", "f", "g"]
     results = pooled(tmp_path, students, pretend_or_die, workers=3)

@@ -254,6 +254,7 @@ def test_a_kernel_not_forked_from_the_server_and_its_launcher_hold_no_secret(
     assert re.fullmatch(r"0 in [1-9]\d*\n", "".join(printed)), printed
 
 
+@pytest.mark.slow  # a grader run of its own, and a 2 GB memory search twice: 20-50 s
 @pytest.mark.skipif(isolation_mode() != "namespaces", reason="without namespaces the grader's /proc is readable")
 def test_kernel_and_probe_hold_nothing_of_the_graders_environment(repo: Path, tmp_path: Path) -> None:
     first, second = secret_halves()
