@@ -142,6 +142,8 @@ def test_a_mistake_is_told_what_went_wrong(name: str, inputs, tmp_path: Path) ->
     variant = next(variant for variant in examples.MISTAKES if variant.name == name)
     _, outcomes = graded(variant.cells, inputs, tmp_path)
     assert any(HINTS[name] in outcome.message for outcome in outcomes if not outcome.passed)
+    failed = [outcome.message for outcome in outcomes if not outcome.passed]
+    assert all("expected" in message for message in failed), failed  # the feedback's rule: what was expected
 
 
 DEGENERATE = {

@@ -96,15 +96,16 @@ def mismatch(artifacts: Artifacts, name: str, cases: tuple[int, ...], alone: boo
         maps, (kernel, stride) = inputs[f"maps_{case}"], window(inputs, case)
         call, expected = call_text(name, maps, kernel, stride), expected_pooling(name, maps, kernel, stride)
         if errors[case]:
-            return f"{call} raised {capped(errors[case], MAX_VALUE_CHARS)}"
+            return f"expected {call} to return the pooled maps; it raised {capped(errors[case], MAX_VALUE_CHARS)}"
         if f"{prefix}_{case}" not in probe.arrays:
-            return f"{call} returned nothing the grader could read"
+            return f"expected {call} to return an array; it returned nothing the grader could read"
         got = np.asarray(probe.arrays[f"{prefix}_{case}"], dtype=np.float64)
         if got.shape != expected.shape:
             hint = shape_hint(tuple(got.shape), maps, kernel, stride)
             return f"{call} has shape {shown(tuple(got.shape))}, expected {expected.shape}{hint}"
         if not np.allclose(got, expected, **TOLERANCE):
-            return (f"{call} differs from F.{name} by up to {np.nanmax(np.abs(got - expected)):.3g}"
+            return (f"{call} differs from F.{name} by up to {np.nanmax(np.abs(got - expected)):.3g}: expected "
+                    f"F.{name}'s values"
                     f"{value_hint(name, got, expected)}")
     return ""
 
