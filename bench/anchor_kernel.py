@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-_SECRET_SUFFIX = "_labels"  # as grader.autograde: inputs the probes never see
+_SECRET_SUFFIX = "_labels"  # as grader.pipeline.autograde: inputs the probes never see
 _shares: dict[str, dict[str, float]] = {}  # assignment -> grade id -> passing share, once per kernel
 
 
@@ -61,24 +61,24 @@ def _run_probes(assignment: str, inputs: Mapping[str, Any], scratch: Path) -> Pa
     import numpy as np
     import torch
 
-    from grader.probe import run_probes
+    from grader.probing.probe import run_probes
 
     plt.switch_backend("agg")  # as in the grader's probe process (MPLBACKEND=Agg)
     inputs_file = scratch / "inputs.npz"
     np.savez(inputs_file, **{name: array for name, array in inputs.items() if not name.endswith(_SECRET_SUFFIX)})
     probe_dir = scratch / "probes"
-    torch.manual_seed(0)  # as grader.probe_launcher: the same submission probes the same way every time
+    torch.manual_seed(0)  # as grader.probing.probe_launcher: the same submission probes the same way every time
     run_probes(assignment, _notebook_path(assignment), inputs_file, probe_dir)
     return probe_dir
 
 
 def _grade_shares(namespace: dict, assignment: str, exported: list[str], parameters: dict) -> dict[str, float]:
     """Export, probe and check once; the passing share (by weight) of each grade id."""
-    from grader.artifacts import Artifacts
     from grader.assignments import probe_spec
     from grader.checks.runner import run_checks
-    from grader.export import export_artifacts
-    from grader.readback import load_json, load_npz, load_probes
+    from grader.pipeline.artifacts import Artifacts
+    from grader.pipeline.export import export_artifacts
+    from grader.pipeline.readback import load_json, load_npz, load_probes
 
     with tempfile.TemporaryDirectory(prefix="anchor-") as folder:
         scratch = Path(folder)

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.batch import autograde_course  # noqa: E402
+from grader.batch.run import autograde_course  # noqa: E402
 from tests.redteam import QUIZ, before  # noqa: E402
 
 BOMB = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"

@@ -47,7 +47,7 @@ NOTES = """Notes:
   pool process; Dask: each worker process (the scheduler and the coordinating `grader` process excluded).
 - Grades identical: every (student, assignment) total equals the baseline's within {tolerance}.
 - The anchor's hidden test cells run bench/anchor_kernel.py in the student's kernel: the grader's own
-  export, probes (`grader.probe.run_probes`, fresh namespace) and pytest checks, once per notebook, after
+  export, probes (`grader.probing.probe.run_probes`, fresh namespace) and pytest checks, once per notebook, after
   the student's cells (its graded cells are appended at the end; the visible tests stay in place, unscored).
   Each graded cell outputs its partial credit, which nbgrader 0.9 records. Unlike the grader, the anchor
   runs student code unsandboxed and does not hide the held-out digits."""

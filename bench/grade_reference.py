@@ -18,7 +18,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.batch import autograde_course  # noqa: E402
+from grader.batch.run import autograde_course  # noqa: E402
 from tests.submissions import ASSIGNMENTS  # noqa: E402
 
 STUDENT = "reference"

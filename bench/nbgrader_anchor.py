@@ -29,7 +29,7 @@ BENCH = ROOT / "bench"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from grader.settings import GraderSettings, load_settings  # noqa: E402
+from grader.course.settings import GraderSettings, load_settings  # noqa: E402
 from tests.submissions import ASSIGNMENTS, CATALOG  # noqa: E402
 
 NBGRADER = ROOT / ".venv" / "bin" / "nbgrader"
@@ -155,7 +155,7 @@ def anchor_scores(anchor: Path) -> dict[tuple[str, str], float]:
     """(student, assignment) -> total auto score, from the anchor's gradebook."""
     from nbgrader.api import Gradebook
 
-    from grader.settings import course_config
+    from grader.course.settings import course_config
 
     course_id = course_config(anchor).CourseDirectory.course_id
     scores = {}

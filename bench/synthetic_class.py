@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from grader.course import release_notebook  # noqa: E402
+from grader.course.layout import release_notebook  # noqa: E402
 from tests.submissions import (  # noqa: E402
     ASSIGNMENTS,  # noqa: E402
     VARIANTS,

@@ -10,14 +10,14 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from grader.cluster import ClusterError
-from grader.course import CourseError, source_notebook
+from grader.batch.cluster import ClusterError
+from grader.course.layout import CourseError, source_notebook
 from grader.data import DatasetError
 
 
 def _assignments(args: argparse.Namespace) -> tuple[str, ...]:
     """The assignments a command works on: ``--assignment`` or all of the course's, checked against their folders."""
-    from grader.catalog import course_catalog
+    from grader.course.catalog import course_catalog
 
     catalog = course_catalog(args.course)
     return (catalog.check(args.assignment),) if args.assignment else catalog.assignments
@@ -25,7 +25,7 @@ def _assignments(args: argparse.Namespace) -> tuple[str, ...]:
 
 def run_release(args: argparse.Namespace) -> int:
     """Regenerate ``release/`` from ``source/`` and list the student notebooks."""
-    from grader.release import release_assignment
+    from grader.release.generate import release_assignment
 
     print(f"{'assignment':<16} {'cells':>5}  student notebook")
     for assignment in _assignments(args):
@@ -36,7 +36,7 @@ def run_release(args: argparse.Namespace) -> int:
 
 def run_reference(args: argparse.Namespace) -> int:
     """Execute the instructor notebooks headlessly and print each one's test points."""
-    from grader.execute import ExecutionOptions, earned_points, execute_notebook
+    from grader.pipeline.execute import ExecutionOptions, earned_points, execute_notebook
 
     failed = 0
     print(f"{'assignment':<16} {'points':>11} {'seconds':>8}  result")
@@ -57,13 +57,13 @@ def run_reference(args: argparse.Namespace) -> int:
 
 def run_autograde(args: argparse.Namespace) -> int:
     """Grade every submission under ``submitted/``: a line per result, a progress bar, a summary."""
-    from grader.batch import autograde_course
-    from grader.progress import GradingProgress
+    from grader.batch.progress import GradingProgress
+    from grader.batch.run import autograde_course
 
     progress = GradingProgress()
     elsewhere = None
     if args.scheduler:
-        from grader.cluster import graded_on_cluster
+        from grader.batch.cluster import graded_on_cluster
 
         elsewhere = functools.partial(graded_on_cluster, args.scheduler)
     results = autograde_course(args.course, _assignments(args), args.student, on_result=progress.add,
@@ -81,9 +81,9 @@ def run_report(args: argparse.Namespace) -> int:
     from nbgrader.api import Gradebook
     from nbgrader.plugins.export import CsvExportPlugin
 
-    from grader.gradebook import gradebook_url, put_tools_on_path
-    from grader.report import write_class_report
-    from grader.results import all_results, write_grades_csv
+    from grader.feedback.report import write_class_report
+    from grader.results.gradebook import gradebook_url, put_tools_on_path
+    from grader.results.records import all_results, write_grades_csv
 
     results = all_results(args.course, _assignments(args))
     report = write_class_report(args.course, results)
@@ -101,7 +101,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 def run_kit(args: argparse.Namespace) -> int:
     """Build the student kit: release notebooks, the self-check and the student digits."""
-    from grader.kit import build_kit
+    from grader.release.kit import build_kit
 
     out = build_kit(args.course, (args.out or args.course / "student-kit").resolve())
     print(f"student kit written to {out}; students run: python -m grader check release/<id>/<id>.ipynb")
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``grader`` console script and of ``python -m grader``."""
     arguments = sys.argv[1:] if argv is None else argv
     if arguments[:1] == ["check"]:  # a student's command: no course folder needed
-        from grader.selfcheck import main as check
+        from grader.release.selfcheck import main as check
 
         if Path("source").is_dir():  # run from a course: its assignments are checked against their folders first
             try:

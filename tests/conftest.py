@@ -33,7 +33,7 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def graded_course(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default tier's class (tests/graded_class.py): references, a few mistakes, the untouched release."""
-    from grader.batch import autograde_course
+    from grader.batch.run import autograde_course
 
     course = make_course(repo, tmp_path_factory.mktemp("class"), QUICK_VARIANTS, untouched=True)
     autograde_course(course, workers=2)

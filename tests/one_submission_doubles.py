@@ -1,6 +1,6 @@
-"""Stand-ins for grader.pool's tests that run in its spawned processes: light to import, no real grading.
+"""Stand-ins for grader.batch.pool's tests that run in its spawned processes: light to import, no real grading.
 
-A spawned pool process imports what it unpickles; these import only grader.results, so a pool
+A spawned pool process imports what it unpickles; these import only grader.results.records, so a pool
 of them starts in well under a second where a real grading process takes seconds.
 """
 
@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.results import Status, SubmissionResult
+from grader.results.records import Status, SubmissionResult
 from tests.submissions import GRADE_IDS
 
 QUIZ = "cnn_quiz"
@@ -19,7 +19,7 @@ QUIZ = "cnn_quiz"
 
 @dataclass(frozen=True)
 class PretendSubmission:
-    """What grader.pool reads of a submission: who, which assignment (and a path, unused)."""
+    """What grader.batch.pool reads of a submission: who, which assignment (and a path, unused)."""
 
     student: str
     assignment: str = QUIZ
@@ -28,7 +28,7 @@ class PretendSubmission:
 
 @dataclass(frozen=True)
 class PretendContext:
-    """What grader.pool reads of a context: the points per grade id; ``course`` holds the attempt notes."""
+    """What grader.batch.pool reads of a context: the points per grade id; ``course`` holds the attempt notes."""
 
     course: Path
     points: dict[str, dict[str, float]] = field(default_factory=lambda: {QUIZ: dict.fromkeys(GRADE_IDS[QUIZ], 2.0)})

@@ -1,4 +1,4 @@
-"""Example submissions of the repo's course: each assignment folder's ``examples.py``, built by grader.examples.
+"""Example submissions of the repo's course: each assignment folder's ``examples.py``, built by grader.course.examples.
 
 Each variant names what it must do: ``correct-*`` earns full marks, ``mistake-*`` loses the
 points of the checks it breaks (``expected``: grade id -> fraction of its points that remains).
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.catalog import course_catalog
-from grader.examples import Variant, build, course_examples, reference_cells
+from grader.course.catalog import course_catalog
+from grader.course.examples import Variant, build, course_examples, reference_cells
 
 REPO = Path(__file__).resolve().parent.parent
 CATALOG = course_catalog(REPO)

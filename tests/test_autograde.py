@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.batch import autograde_course
+from grader.batch.run import autograde_course
 from tests.graded_class import FIGURES, QUICK_VARIANTS, SLOW_VARIANTS, UNTOUCHED, make_course
 from tests.submissions import ASSIGNMENTS, GRADE_IDS, Variant
 

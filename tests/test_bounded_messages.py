@@ -1,4 +1,4 @@
-"""Bounded messages (grader.shown): a long value is told by its type, its shape and its first items, and
+"""Bounded messages (grader.pipeline.shown): a long value is told by its type, its shape and its first items, and
 results.json stays under 1 MB and a feedback page under 2 MB, whatever the texts and pictures hold.
 
 The hidden checks on hostile artifacts and graded hostile notebooks: tests/test_bounded_messages_graded.py.
@@ -11,9 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.feedback import feedback_html
-from grader.results import GradeResult, Status, SubmissionResult, read_results_json, write_results_json
-from grader.shown import (
+from grader.feedback.page import feedback_html
+from grader.pipeline.shown import (
     MAX_FEEDBACK_BYTES,
     MAX_LINE_CHARS,
     MAX_LINES,
@@ -23,6 +22,7 @@ from grader.shown import (
     capped_output,
     shown,
 )
+from grader.results.records import GradeResult, Status, SubmissionResult, read_results_json, write_results_json
 
 
 class HugeRepr:
@@ -63,7 +63,7 @@ HOSTILE_VALUES = {
 }
 
 
-# --- grader.shown, unit by unit ---------------------------------------------------------------------------
+# --- grader.pipeline.shown, unit by unit ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("value", "expected"), [

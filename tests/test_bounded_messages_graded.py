@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.artifacts import Artifacts, ProbeResult
-from grader.autograde import scored
 from grader.checks.runner import run_checks
-from grader.results import Status, SubmissionResult
-from grader.settings import GraderSettings
-from grader.shown import MAX_FEEDBACK_BYTES, MAX_LINE_CHARS, MAX_RESULTS_BYTES
+from grader.course.settings import GraderSettings
+from grader.pipeline.artifacts import Artifacts, ProbeResult
+from grader.pipeline.autograde import scored
+from grader.pipeline.shown import MAX_FEEDBACK_BYTES, MAX_LINE_CHARS, MAX_RESULTS_BYTES
+from grader.results.records import Status, SubmissionResult
 from tests.graded_class import make_course
 from tests.submissions import GRADE_IDS, Variant
 from tests.test_bounded_messages import HOSTILE_VALUES, assert_bounded, nested
@@ -54,7 +54,7 @@ class Anything(dict):
 def hostile_artifacts(assignment: str, tmp_path: Path, probes_fail: bool) -> Artifacts:
     """Every exported name a hostile description; every probe a 10 MB error, or hostile values and arrays."""
     from grader.assignments import probe_spec
-    from grader.autograde import probe_inputs
+    from grader.pipeline.autograde import probe_inputs
     from tests.submissions import CATALOG
 
     parameters = {**GraderSettings().check_parameters(assignment), **CATALOG.declarations[assignment].parameters}
@@ -176,7 +176,7 @@ LONG_FAILURES = {
 @pytest.fixture(scope="module")
 def hostile_class(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two cnn_quiz notebooks graded: hostile answers; every part failing with long messages."""
-    from grader.batch import autograde_course
+    from grader.batch.run import autograde_course
 
     variants = [Variant("hostile-answers", "cnn_quiz", {"quiz_answers": HOSTILE_ANSWERS}),
                 Variant("every-part-fails-long", "cnn_quiz", LONG_FAILURES)]

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from grader.chart import BLACK, COLOURS, Series, _Frame, line_chart_png, nice_ticks
+from grader.feedback.chart import BLACK, COLOURS, Series, _Frame, line_chart_png, nice_ticks
 
 TRAIN = np.array([0.9, 0.5, 0.38, 0.31, 0.27, 0.24, 0.22, 0.2])
 VALID = np.array([0.6, 0.45, 0.39, 0.36, 0.355, 0.36, 0.37, 0.38])

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.artifacts import Artifacts
 from grader.checks import runner, session
 from grader.checks.session import CheckSession, CheckSessionError
-from grader.settings import GraderSettings
+from grader.course.settings import GraderSettings
+from grader.pipeline.artifacts import Artifacts
 from tests.submissions import GRADE_IDS
 
 ASSIGNMENTS = tuple(sorted(GRADE_IDS))

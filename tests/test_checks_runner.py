@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.artifacts import Artifacts
 from grader.checks.runner import run_checks
-from grader.settings import GraderSettings
+from grader.course.settings import GraderSettings
+from grader.pipeline.artifacts import Artifacts
 from tests.submissions import GRADE_IDS
 
 

@@ -123,7 +123,7 @@ def test_the_course_gradebook_is_written_by_the_coordinator(graded_on_cluster) -
 
 def test_the_same_class_graded_locally_gets_the_same_grades(repo: Path, graded_on_cluster,
                                                             tmp_path: Path) -> None:
-    from grader.batch import autograde_course
+    from grader.batch.run import autograde_course
 
     course = make_class(repo, tmp_path)
     autograde_course(course, (QUIZ_ID,), workers=1)

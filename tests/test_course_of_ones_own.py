@@ -20,15 +20,15 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader.batch import autograde_course
-from grader.catalog import course_catalog
-from grader.course import CourseError, release_notebook
-from grader.examples import Variant, build
-from grader.hygiene import find_leaks
-from grader.jail import NAMESPACES
-from grader.kit import build_kit
-from grader.release import release_all
-from grader.sandbox import isolation_mode
+from grader.batch.run import autograde_course
+from grader.course.catalog import course_catalog
+from grader.course.examples import Variant, build
+from grader.course.layout import CourseError, release_notebook
+from grader.release.generate import release_all
+from grader.release.hygiene import find_leaks
+from grader.release.kit import build_kit
+from grader.sandbox.jail import NAMESPACES
+from grader.sandbox.policy import isolation_mode
 
 ID = "tiny_sums"
 CHECKS_MARK = "tiny_sums hidden check"  # a line only the hidden checks hold
@@ -69,7 +69,7 @@ def test_answer(artifacts):
     """the answer is 42"""
     assert artifacts.number("answer") == 42, "the answer is not 42"
 '''
-EXAMPLES = '''from grader.examples import Variant
+EXAMPLES = '''from grader.course.examples import Variant
 
 EXAMPLES = (Variant("correct-reference-tiny_sums", "tiny_sums"),)
 '''

@@ -2,7 +2,7 @@
 
 The coordinator keeps one task per worker process, retries a failed task once under a fresh
 key, asks the scheduler about futures the client leaves pending, and gives up on a task past
-its deadline (grader.cluster_tasks). The retry loop runs here on test doubles; the slow test
+its deadline (grader.batch.cluster_tasks). The retry loop runs here on test doubles; the slow test
 runs a real scheduler and two workers whose preload kills the process grading ``zz-crash``.
 """
 
@@ -18,7 +18,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from grader.cluster_tasks import UNKNOWN_GRACE_SECONDS, DaskTasks, SchedulerRetriesOff, TaskFailed, outcomes_in_turn
+from grader.batch.cluster_tasks import (
+    UNKNOWN_GRACE_SECONDS,
+    DaskTasks,
+    SchedulerRetriesOff,
+    TaskFailed,
+    outcomes_in_turn,
+)
 from tests.one_submission_doubles import PretendSubmission
 
 QUIZ = "cnn_quiz"

@@ -11,7 +11,7 @@ import pytest
 from nbclient.exceptions import CellTimeoutError
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader.execute import ExecutionOptions, execute_notebook
+from grader.pipeline.execute import ExecutionOptions, execute_notebook
 
 
 def notebook_file(folder: Path, *sources: str) -> Path:

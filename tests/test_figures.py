@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.artifacts import Artifacts
 from grader.assignments.custom_filters.figures import HIGH_PASS_5X5, SOBEL_X, blur_rows, high_pass_rows, sobel_rows
 from grader.assignments.custom_filters.probe import make_inputs
-from grader.figures import read_figures, write_figures
+from grader.feedback.figures import read_figures, write_figures
+from grader.pipeline.artifacts import Artifacts
 
 REFERENCE = {"sobel_x": SOBEL_X, "blur_kernel": np.full((3, 3), 1 / 9), "high_pass_5x5": HIGH_PASS_5X5}
 KERNEL_PICTURES = ["figure-1-sobel_x.png", "figure-2-blur_then_edges.png", "figure-3-high_pass_5x5.png"]
@@ -91,7 +91,7 @@ def test_an_untouched_notebook_gets_no_picture_and_stale_ones_go(tmp_path: Path)
 
 def test_the_caption_names_the_worst_mix_ups_largest_first() -> None:
     from grader.assignments.mnist_mlp.figures import worst_confusions
-    from grader.mosaic import matrix_png
+    from grader.feedback.mosaic import matrix_png
 
     matrix = np.array([[5, 0, 3], [1, 4, 0], [0, 7, 2]])
     assert worst_confusions(matrix) == [(2, 1, 7), (0, 2, 3), (1, 0, 1)]
@@ -101,7 +101,7 @@ def test_the_caption_names_the_worst_mix_ups_largest_first() -> None:
 
 
 def test_a_student_array_of_extreme_shape_is_squeezed_not_drawn_millions_wide() -> None:
-    from grader.mosaic import CELL, MAX_PANEL_WIDTH, Panel, grid_png, rendered
+    from grader.feedback.mosaic import CELL, MAX_PANEL_WIDTH, Panel, grid_png, rendered
 
     wide, tall = np.random.default_rng(0).random((1, 100_000)), np.random.default_rng(1).random((100_000, 1))
     assert rendered(Panel("wide", wide, "signed")).shape == (CELL, MAX_PANEL_WIDTH, 3)

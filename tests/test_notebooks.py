@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import release_notebook, source_notebook
-from grader.execute import ExecutionOptions, earned_points, execute_notebook
+from grader.course.layout import release_notebook, source_notebook
+from grader.pipeline.execute import ExecutionOptions, earned_points, execute_notebook
 from tests.submissions import ASSIGNMENTS, GRADE_IDS
 
 

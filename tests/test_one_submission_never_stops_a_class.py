@@ -21,8 +21,8 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 
-from grader.autograde import GradingContext, Submission
-from grader.results import Status, SubmissionResult
+from grader.pipeline.autograde import GradingContext, Submission
+from grader.results.records import Status, SubmissionResult
 from tests.one_submission_doubles import PretendContext, PretendSubmission, pretend_or_die, raise_always, start_nothing
 from tests.submissions import Variant, build, reference_cells
 
@@ -48,7 +48,7 @@ _threading.Thread(target=_rewrite_values, daemon=True).start()
 ZIP_BOMB_ARRAYS = '''
 import io as _io, zipfile as _zipfile
 import numpy as _np
-import grader.export as _export
+import grader.pipeline.export as _export
 _grader_export_first = _export.export_artifacts
 def _bomb(namespace, names, out_dir):
     _grader_export_first(namespace, names, out_dir)
@@ -63,11 +63,11 @@ def _bomb(namespace, names, out_dir):
 _export.export_artifacts = _bomb
 '''
 
-# In the probe process only (it imported grader.probe): every .npz it writes is replaced by
+# In the probe process only (it imported grader.probing.probe): every .npz it writes is replaced by
 # one whose header claims 10**13 float64 (80 TB) with 64 bytes of data.
 HUGE_HEADER_PROBE = '''
 import sys as _sys
-if "grader.probe" in _sys.modules:
+if "grader.probing.probe" in _sys.modules:
     import io as _io, zipfile as _zipfile
     import numpy as _np
     def _huge_savez(path, **arrays):
@@ -128,8 +128,8 @@ def test_hostile_artifacts_get_their_status_and_the_class_is_graded(repo: Path, 
 
 
 def pooled(tmp_path: Path, students: list[str], grade, workers: int) -> dict[str, SubmissionResult]:
-    """Results of grader.pool for pretend submissions (tests/one_submission_doubles.py), one per student."""
-    from grader.pool import GradingPool, pooled_results
+    """Results of grader.batch.pool for pretend submissions (tests/one_submission_doubles.py), one per student."""
+    from grader.batch.pool import GradingPool, pooled_results
 
     submissions = [PretendSubmission(student) for student in students]
     pool = GradingPool(workers, start_nothing, (), grade, PretendContext(tmp_path))
@@ -162,7 +162,7 @@ def test_an_exception_in_a_grading_process_is_that_submissions_grader_error(tmp_
 
 def grade_or_die(submission: Submission, context: GradingContext) -> SubmissionResult:
     """Runs in a pool's grading process: a student named ``zz-crash*`` kills it, the rest are graded."""
-    from grader.batch import grade_in_worker
+    from grader.batch.run import grade_in_worker
 
     if submission.student.startswith("zz-crash"):
         os._exit(70)
@@ -172,7 +172,7 @@ def grade_or_die(submission: Submission, context: GradingContext) -> SubmissionR
 @pytest.mark.slow
 def test_a_submission_that_kills_its_grading_process_is_retried_once_then_grader_error(
         repo: Path, tmp_path: Path) -> None:
-    from grader.batch import find_submissions, graded_results, prepare_context
+    from grader.batch.run import find_submissions, graded_results, prepare_context
 
     course = make_class(repo, tmp_path, {}, ("reference-a", "reference-b", "zz-crash"))
     context = prepare_context(course, (QUIZ,))
@@ -187,7 +187,7 @@ def test_a_submission_that_kills_its_grading_process_is_retried_once_then_grader
 @pytest.mark.parametrize("failure", [RecursionError("deep"), MemoryError(), KeyError("points")])
 def test_anything_grading_raises_becomes_grader_error(failure: BaseException, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    import grader.batch
+    import grader.batch.run
 
     def fail(*args, **kwargs):
         raise failure
@@ -195,10 +195,10 @@ def test_anything_grading_raises_becomes_grader_error(failure: BaseException, tm
     notebook = tmp_path / "submitted" / "s" / QUIZ / f"{QUIZ}.ipynb"
     notebook.parent.mkdir(parents=True)
     notebook.write_text("{}")
-    monkeypatch.setattr(grader.batch, "grade_submission", fail)
+    monkeypatch.setattr(grader.batch.run, "grade_submission", fail)
     context = GradingContext(course=tmp_path, settings=None, db_url="", skeletons={}, sandbox=None,
                              source_cells={}, points=PretendContext(tmp_path).points)
-    result = grader.batch.grade_in_worker(Submission("s", QUIZ, notebook), context)
+    result = grader.batch.run.grade_in_worker(Submission("s", QUIZ, notebook), context)
     assert result.status is Status.GRADER_ERROR and type(failure).__name__ in result.output
     assert result.max_score > 0 and result.score == 0
 
@@ -213,7 +213,7 @@ class KilledFuture:
 
 
 def test_a_dask_task_that_killed_its_workers_is_grader_error(repo: Path) -> None:
-    from grader.cluster import remote_outcome
+    from grader.batch.cluster import remote_outcome
 
     result = remote_outcome(repo, Submission("s", QUIZ, Path("s.ipynb")), KilledFuture())
     assert result.status is Status.GRADER_ERROR and "KilledWorker" in result.output

@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.artifacts import ArtifactError, Artifacts, ProbeResult
 from grader.assignments import pooling_layers
 from grader.assignments.pooling_layers import examples, figures, probe
 from grader.checks.registry import CheckOutcome
 from grader.checks.runner import CheckCollector, pytest_arguments
-from grader.export import describe
-from grader.probe import cell_sources, run_cells
+from grader.pipeline.artifacts import ArtifactError, Artifacts, ProbeResult
+from grader.pipeline.export import describe
+from grader.probing.probe import cell_sources, run_cells
 from tests.submissions import GRADE_IDS as ALL_GRADE_IDS
 from tests.submissions import reference_cells
 
@@ -53,7 +53,7 @@ def submission(cells: dict[str, str]) -> dict:
 
 
 def probe_results(notebook: dict, inputs: dict[str, np.ndarray]) -> dict[str, ProbeResult]:
-    """Each grade id's probe, run as grader.probe runs it, its output as plain data read back."""
+    """Each grade id's probe, run as grader.probing.probe runs it, its output as plain data read back."""
     sources = cell_sources(notebook, probe.CELLS)
     namespace: dict = {"__name__": "__main__", "__cells__": dict(sources)}
     cell_errors = run_cells(sources, namespace)
@@ -61,7 +61,7 @@ def probe_results(notebook: dict, inputs: dict[str, np.ndarray]) -> dict[str, Pr
     for grade_id, run_probe in probe.PROBES.items():
         try:
             values, arrays = run_probe(namespace, inputs)
-        except Exception as error:  # noqa: BLE001 - as grader.probe: the probe fails, the checks say why
+        except Exception as error:  # noqa: BLE001 - as grader.probing.probe: the probe fails, the checks say why
             cause = cell_errors.get(grade_id) or f"{type(error).__name__}: {error}"
             results[grade_id] = ProbeResult(f"expected your code to run; {cause}", {}, {})
             continue
@@ -71,7 +71,7 @@ def probe_results(notebook: dict, inputs: dict[str, np.ndarray]) -> dict[str, Pr
 
 
 def exported(notebook: dict) -> tuple[dict, dict]:
-    """(values, arrays) of the exported names, as grader.export describes them after the answers cell runs."""
+    """(values, arrays) of the exported names, as grader.pipeline.export describes them after the answers cell runs."""
     namespace: dict = {"__name__": "__main__"}
     run_cells(cell_sources(notebook, ("imports", "pooling_answers")), namespace)
     values, arrays = {}, {}
@@ -102,7 +102,7 @@ def run_checks(artifacts: Artifacts) -> list[CheckOutcome]:
 
 
 def shares(outcomes: list[CheckOutcome]) -> dict[str, float]:
-    """The fraction of each grade id's points, as grader.autograde.scored weighs its checks."""
+    """The fraction of each grade id's points, as grader.pipeline.autograde.scored weighs its checks."""
     fractions = {}
     for grade_id in GRADE_IDS:
         mine = [outcome for outcome in outcomes if outcome.grade_id == grade_id]

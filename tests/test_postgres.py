@@ -20,10 +20,10 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from grader.batch import autograde_course
-from grader.course import CourseError
-from grader.gradebook import gradebook_url
-from grader.results import SubmissionResult
+from grader.batch.run import autograde_course
+from grader.course.layout import CourseError
+from grader.results.gradebook import gradebook_url
+from grader.results.records import SubmissionResult
 from tests.submissions import GRADE_IDS, Variant, build
 
 QUIZ = "cnn_quiz"

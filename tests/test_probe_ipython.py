@@ -1,5 +1,5 @@
 """IPython syntax in probes: cells go through IPython's own input transformer, and the
-``get_ipython()`` calls it makes reach :class:`grader.probe.ProbeShell`, which runs no shell.
+``get_ipython()`` calls it makes reach :class:`grader.probing.probe.ProbeShell`, which runs no shell.
 
 Unit tests of the transformation and the shell, then cnn_quiz graded end to end: correct solution
 cells written with ``files = !ls``, ``conv_param_count?``, ``%%time``, ``%time``, ``!echo hi`` score
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.probe import ProbeShell, as_python, cell_sources, install_probe_shell, run_cells
+from grader.probing.probe import ProbeShell, as_python, cell_sources, install_probe_shell, run_cells
 from tests.graded_class import make_course
 from tests.submissions import Variant
 
@@ -155,7 +155,7 @@ def conv_param_count(in_channels, out_channels, kernel_size, bias=True):
 @pytest.fixture(scope="module")
 def graded(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """cnn_quiz with IPython syntax in its probed solution cells, graded."""
-    from grader.batch import autograde_course
+    from grader.batch.run import autograde_course
 
     variants = [Variant("correct-ipython-syntax", ASSIGNMENT, CORRECT_CELLS),
                 Variant("shell-escape-in-probe", ASSIGNMENT, SHELL_ESCAPE_CELLS)]

@@ -6,8 +6,8 @@ import csv
 import io
 from pathlib import Path
 
-from grader.progress import GradingProgress, format_seconds
-from grader.results import GradeResult, GradesCsv, Status, SubmissionResult
+from grader.batch.progress import GradingProgress, format_seconds
+from grader.results.records import GradeResult, GradesCsv, Status, SubmissionResult
 
 
 def result(student: str, score: float, status: Status = Status.OK) -> SubmissionResult:

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from grader.course import source_notebook
+from grader.course.layout import source_notebook
 
 
 def solution_namespace(repo: Path, grade_id: str) -> dict:

@@ -1,4 +1,4 @@
-"""Issue 15, item 1: what a sandbox writes back is parsed under limits (grader.readback), on crafted files.
+"""Issue 15, item 1: what a sandbox writes back is parsed under limits (grader.pipeline.readback), on crafted files.
 
 Each refusal is an ArtifactError with the reason, raised before anything is allocated for the
 claimed size: never a RecursionError, MemoryError or a zip bomb's gigabytes.
@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import grader.readback as readback
-from grader.artifacts import ArtifactError
-from grader.readback import ReadBudget, load_json, load_npz, load_probes, read_back
+import grader.pipeline.readback as readback
+from grader.pipeline.artifacts import ArtifactError
+from grader.pipeline.readback import ReadBudget, load_json, load_npz, load_probes, read_back
 
 
 def npy(shape: tuple[int, ...], descr: str = "<f8", data: bytes | None = None) -> bytes:

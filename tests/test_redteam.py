@@ -19,9 +19,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.batch import autograde_course
-from grader.jail import NO_ISOLATION
-from grader.sandbox import isolation_mode
+from grader.batch.run import autograde_course
+from grader.sandbox.jail import NO_ISOLATION
+from grader.sandbox.policy import isolation_mode
 from tests.redteam import DAEMON_SECONDS, ESCAPE_MARKER, Case, cases, escape_writes
 
 pytestmark = [
@@ -104,7 +104,8 @@ def sandbox_processes() -> list[str]:
             continue
         if parent == os.getpid():
             continue  # this test session's own probe server, when an earlier test graded in-process
-        if uid >= 200_000 or DAEMON_SECONDS in command or "-m grader.jail" in command or "forkserver" in command:
+        jailed = "-m grader.sandbox.jail" in command or "forkserver" in command
+        if uid >= 200_000 or DAEMON_SECONDS in command or jailed:
             found.append(f"{entry.name} uid={uid} {command}")
     return found
 

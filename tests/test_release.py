@@ -8,9 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.course import CourseError, release_notebook, source_notebook
-from grader.hygiene import find_leaks
-from grader.release import release_all, release_assignment
+from grader.course.layout import CourseError, release_notebook, source_notebook
+from grader.release.generate import release_all, release_assignment
+from grader.release.hygiene import find_leaks
 from tests.submissions import ASSIGNMENTS, CATALOG
 
 

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.report import class_report_html, pass_rates
-from grader.results import GradeResult, Status, SubmissionResult, write_results_json
+from grader.feedback.report import class_report_html, pass_rates
+from grader.results.records import GradeResult, Status, SubmissionResult, write_results_json
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 

@@ -24,10 +24,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.clean_forkserver import CleanForkServer
-from grader.environment import SERVER_ENVIRONMENT, allowed_environment
-from grader.kernel import launcher_environment
-from grader.sandbox import isolation_mode
+from grader.kernels.kernel import launcher_environment
+from grader.sandbox.clean_forkserver import CleanForkServer
+from grader.sandbox.environment import SERVER_ENVIRONMENT, allowed_environment
+from grader.sandbox.policy import isolation_mode
 from tests.submissions import Variant, build, reference_cells
 
 QUIZ, CELL = "cnn_quiz", "conv_output_size"  # a solution cell the probe process runs too
@@ -217,7 +217,7 @@ def test_the_forkserver_starts_with_the_allow_list_alone(monkeypatch: pytest.Mon
 
 
 def test_the_jail_launcher_gets_the_allow_list_and_jupyters_notes_alone() -> None:
-    """``python -m grader.jail`` (kernels not forked from the server) starts without the grader's variables."""
+    """``python -m grader.sandbox.jail`` (kernels not forked from the server) starts without the grader's variables."""
     jupyter_env = {**os.environ, SECRET_VARIABLE: "x", "JPY_PARENT_PID": "42", "JPY_SESSION_NAME": "s"}
     assert launcher_environment(jupyter_env) == {**allowed_environment(), "JPY_PARENT_PID": "42"}
 
@@ -225,9 +225,9 @@ def test_the_jail_launcher_gets_the_allow_list_and_jupyters_notes_alone() -> Non
 @pytest.mark.skipif(isolation_mode() != "namespaces", reason="needs the namespaced sandbox")
 def test_a_kernel_not_forked_from_the_server_and_its_launcher_hold_no_secret(
         repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from grader.autograde import sandbox_run
-    from grader.batch import prepare_context
-    from grader.kernel import sandboxed_manager
+    from grader.batch.run import prepare_context
+    from grader.kernels.kernel import sandboxed_manager
+    from grader.pipeline.autograde import sandbox_run
 
     secret = "".join(secret_halves())
     monkeypatch.setenv(SECRET_VARIABLE, secret)  # jupyter copies os.environ for the kernel command it runs

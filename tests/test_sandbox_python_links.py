@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from grader.jail_root import links_on_the_way
-from grader.sandbox import isolation_mode
+from grader.sandbox.jail_root import links_on_the_way
+from grader.sandbox.policy import isolation_mode
 
 JAILED_IMPORT = '''
 import json, os, sys
 from pathlib import Path
-from grader.jail import enter_jail
-from grader.sandbox import Sandbox, jail_spec, make_scratch
+from grader.sandbox.jail import enter_jail
+from grader.sandbox.policy import Sandbox, jail_spec, make_scratch
 
 scratch, course = Path(sys.argv[1]), Path(sys.argv[2])
 make_scratch(scratch)

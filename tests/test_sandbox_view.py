@@ -1,4 +1,4 @@
-"""Student code sees an allow-list of the file tree (grader.jail_root): nothing else of the host exists for it.
+"""Student code sees an allow-list of the file tree (grader.sandbox.jail_root): nothing else of the host exists for it.
 
 Canaries are planted at random paths outside the course (/var/tmp, /opt, /srv, /root, the home
 folder, beside the checkout), in the checkout the grader runs from (its root, source/, grader/)
@@ -21,8 +21,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.jail import JailSpec, enter_jail
-from grader.sandbox import Sandbox, isolation_mode, jail_spec, make_scratch, sandbox_module_files
+import grader
+from grader.sandbox.jail import JailSpec, enter_jail
+from grader.sandbox.policy import Sandbox, isolation_mode, jail_spec, make_scratch, sandbox_module_files
 
 pytestmark = pytest.mark.skipif(isolation_mode() != "namespaces", reason="needs the namespaced sandbox")
 
@@ -50,7 +51,9 @@ def _spy(paths, report):
         except OSError:
             continue
     package = os.path.dirname(os.path.abspath(grader.__file__))
-    found = {"paths": seen, "root": sorted(os.listdir("/")), "package": sorted(os.listdir(package)),
+    files = sorted(os.path.relpath(os.path.join(folder, name), package) for folder, _, names in os.walk(package)
+                   for name in names if name.endswith(".py"))
+    found = {"paths": seen, "root": sorted(os.listdir("/")), "package": files,
              "checkout": sorted(os.listdir(os.path.dirname(package))), "held_folders": held}
     with open(report, "w") as handle:
         json.dump(found, handle)
@@ -102,8 +105,10 @@ def assert_saw_only_the_allow_list(found: dict, spec: JailSpec, repo: Path, cana
     assert set(found["paths"]) == set(canaries) and found["held_folders"] == []
     assert set(found["root"]) == expected_root(spec)
     assert not {"home", "srv", "opt", "var", "mnt", "media", "boot", "run"} & set(found["root"])
-    assert found["package"] == sorted(path.name for path in sandbox_module_files()), "grader modules, one by one"
-    assert not {"checks", "probes", "assignments"} & set(found["package"])
+    package = Path(grader.__file__).resolve().parent
+    expected = sorted(path.relative_to(package).as_posix() for path in sandbox_module_files())
+    assert found["package"] == expected, "grader modules, one by one"
+    assert not {"checks", "probes", "assignments"} & {Path(name).parts[0] for name in found["package"]}
     allowed = (*spec.read_only, *(link for link, _ in spec.links))  # a linked .venv is its link
     shown = {Path(path).relative_to(repo).parts[0] for path in allowed if Path(path).is_relative_to(repo)}
     assert set(found["checkout"]) == shown and not {"source", "tests", ".git"} & shown
@@ -170,7 +175,7 @@ def test_the_exec_d_kernel_path_sees_only_the_allow_list(repo: Path, canaries: d
     spec = sandbox(canaries["course"], tmp_path / "scratch")
     spec_file = tmp_path / "scratch" / "jail.json"
     spec_file.write_text(spec.to_json())
-    command = [sys.executable, "-m", "grader.jail", str(spec_file), "--", sys.executable, "-c",
+    command = [sys.executable, "-m", "grader.sandbox.jail", str(spec_file), "--", sys.executable, "-c",
                spy(canaries["paths"], "spy.json")]
     completed = subprocess.run(command, timeout=120, env={"PATH": "/usr/bin:/bin"})
     assert completed.returncode == 0, (tmp_path / "scratch" / "kernel.log").read_text()
@@ -181,9 +186,9 @@ def test_the_exec_d_kernel_path_sees_only_the_allow_list(repo: Path, canaries: d
 def test_a_forked_kernel_and_its_probe_process_see_only_the_allow_list(repo: Path, canaries: dict) -> None:
     import numpy as np
 
-    from grader.autograde import SECRET_SUFFIX, probe_inputs, sandbox_run
-    from grader.batch import prepare_context
-    from grader.warm_kernel import KernelReserve
+    from grader.batch.run import prepare_context
+    from grader.kernels.warm_kernel import KernelReserve
+    from grader.pipeline.autograde import SECRET_SUFFIX, probe_inputs, sandbox_run
 
     context = prepare_context(canaries["course"], ("cnn_quiz",))
     reserve = KernelReserve(lambda scratch: sandbox_run(context, scratch))
@@ -229,7 +234,7 @@ print("CHECKS", sorted(p.name for folder in ("checks", "assignments") for p in (
 
 
 def test_grading_a_course_that_is_not_the_checkout_gives_no_access_to_it(repo: Path, tmp_path: Path) -> None:
-    from grader.batch import autograde_course
+    from grader.batch.run import autograde_course
     from tests.graded_class import make_course
     from tests.redteam import WRONG_QUIZ
     from tests.submissions import Variant

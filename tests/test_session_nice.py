@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import grader.jail as jail
-from grader.jail import SESSION_NICE_TRIES, set_session_nice
+import grader.sandbox.jail as jail
+from grader.sandbox.jail import SESSION_NICE_TRIES, set_session_nice
 from tests.autogroup import parse_autogroup, session_nice
 
 needs_autogroup = pytest.mark.skipif(not Path("/proc/self/autogroup").exists(),
@@ -18,7 +18,7 @@ needs_autogroup = pytest.mark.skipif(not Path("/proc/self/autogroup").exists(),
 
 NEW_SESSION = """
 import os
-from grader.jail import set_session_nice
+from grader.sandbox.jail import set_session_nice
 from tests.autogroup import session_nice
 os.setsid()
 print(session_nice(), set_session_nice(7), session_nice())
@@ -89,7 +89,7 @@ def test_the_rate_limit_is_waited_out_a_few_times(monkeypatch: pytest.MonkeyPatc
 DETACHED = """
 import multiprocessing, os
 from multiprocessing import resource_tracker
-from grader.probe_launcher import detach_resource_tracker
+from grader.probing.probe_launcher import detach_resource_tracker
 resource_tracker.ensure_running()
 before = os.readlink(f"/proc/self/fd/{resource_tracker._resource_tracker._fd}")
 detach_resource_tracker()

@@ -1,4 +1,5 @@
-"""nbgrader's sanitizing against the source cells read once (grader/source_cells.py) equals nbgrader's own chain."""
+"""nbgrader's sanitizing against the source cells read once (grader/course/source_cells.py) equals nbgrader's
+own chain."""
 
 from __future__ import annotations
 
@@ -21,17 +22,17 @@ from nbgrader.preprocessors import (
 )
 from traitlets.config import Config
 
-from grader.batch import prepare_context
-from grader.gradebook import ensure_student
-from grader.rebuild import rebuild
-from grader.sanitize import sanitize
+from grader.batch.run import prepare_context
+from grader.pipeline.rebuild import rebuild
+from grader.pipeline.sanitize import sanitize
+from grader.results.gradebook import ensure_student
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "cnn_quiz"
 
 
 @pytest.fixture(scope="module")
-def context(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - grader.autograde.GradingContext
+def context(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - grader.pipeline.autograde.GradingContext
     course = tmp_path_factory.mktemp("course")
     for folder in ("source", "release"):
         shutil.copytree(ROOT / folder, course / folder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import subprocess
@@ -12,8 +13,9 @@ import nbformat
 import numpy as np
 import pytest
 
+import grader
 from grader.data import heldout_digits, student_digits
-from grader.kit import build_kit
+from grader.release.kit import build_kit
 from tests.submissions import ASSIGNMENTS, Variant, build
 
 SECRETS = (b"BEGIN SOLUTION", b"END SOLUTION", b"BEGIN HIDDEN TESTS", b"heldout_labels", b"@grade(")
@@ -32,13 +34,43 @@ def kit_python(kit: Path, *arguments: str) -> subprocess.CompletedProcess:
                           timeout=600)
 
 
+def test_every_grader_module_the_kit_imports_is_in_the_kit(kit: Path) -> None:
+    """A student has no grader installed: a module-level import the kit cannot satisfy fails on their machine (here
+    the editable install would hide it)."""
+    package = Path(grader.__file__).resolve().parent
+    shipped = {path.relative_to(kit).as_posix() for path in (kit / "grader").rglob("*.py")}
+    missing = {f"{path.relative_to(kit)} imports {name}" for path in (kit / "grader").rglob("*.py")
+               for name in module_level_grader_imports(path)
+               if any((package / candidate).is_file() and f"grader/{candidate.as_posix()}" not in shipped
+                      for candidate in module_candidates(name))}
+    assert not missing, sorted(missing)
+    assert "grader/sandbox/environment.py" in shipped  # imported by the kernel launcher; once missing from the kit
+
+
+def module_level_grader_imports(path: Path) -> set[str]:
+    """The grader modules (and names imported from them) a file imports at its top level."""
+    names = set()
+    for node in ast.parse(path.read_bytes()).body:
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return {name for name in names if name.startswith("grader.")}
+
+
+def module_candidates(name: str) -> tuple[Path, Path]:
+    relative = Path(*name.split(".")[1:])
+    return relative.with_suffix(".py"), relative / "__init__.py"
+
+
 def test_the_kit_has_the_notebooks_and_nothing_of_the_grader_s_secrets(kit: Path) -> None:
     files = [path for path in kit.rglob("*") if path.is_file()]
     names = {path.relative_to(kit).as_posix() for path in files}
     assert {f"release/{a}/{a}.ipynb" for a in ASSIGNMENTS} <= names
     assert not any(part in ("checks", "probes", "assignments", "source", "submitted", "autograded") for name in names
                    for part in name.split("/"))
-    assert not {"grader/autograde.py", "grader/probe.py", "grader/artifacts.py", "grader/batch.py"} & names
+    assert not {"grader/pipeline/autograde.py", "grader/probing/probe.py", "grader/pipeline/artifacts.py",
+                "grader/batch/run.py"} & names
     for path in files:
         content = path.read_bytes()
         assert not [secret for secret in SECRETS if secret in content], path

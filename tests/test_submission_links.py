@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import autograde_course, file_sha256, find_submissions
-from grader.cluster import notebooks_to_ship
-from grader.ingest import InvalidNotebook, read_notebook, read_submitted
+from grader.batch.cluster import notebooks_to_ship
+from grader.batch.run import autograde_course, file_sha256, find_submissions
+from grader.pipeline.ingest import InvalidNotebook, read_notebook, read_submitted
 from tests.graded_class import make_course
 from tests.submissions import Variant
 

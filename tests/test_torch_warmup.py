@@ -9,12 +9,12 @@ import textwrap
 
 import torch
 
-from grader.torch_warmup import warm_up_torch
+from grader.kernels.torch_warmup import warm_up_torch
 
 # warm up, fork, and train a little in the child on the inherited thread count
 FORKED = textwrap.dedent('''
     import os, sys, torch
-    import grader.torch_warmup
+    import grader.kernels.torch_warmup
     pid = os.fork()
     if pid == 0:
         layer = torch.nn.Conv2d(1, 8, 3)

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.sandbox import isolation_mode
-from grader.watchdog import stop_kernel
+from grader.sandbox.policy import isolation_mode
+from grader.sandbox.watchdog import stop_kernel
 from tests.autogroup import session_nice
 
 pytestmark = pytest.mark.skipif(isolation_mode() != "namespaces", reason="needs the namespaced sandbox")
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(isolation_mode() != "namespaces", reason="needs 
 WORKER = textwrap.dedent('''
     import sys, time
     from pathlib import Path
-    import grader.batch as batch
+    import grader.batch.run as batch
     course = Path(sys.argv[1])
     context = batch.prepare_context(course, ("cnn_quiz",))
     batch.start_worker(1, ("cnn_quiz",), context)
@@ -94,8 +94,8 @@ def test_a_kernel_started_ahead_dies_with_its_grading_process(repo: Path, tmp_pa
 
 
 def test_each_submission_gets_a_fresh_kernel_that_starts_fast(repo: Path, tmp_path: Path) -> None:
-    import grader.batch as batch
-    from grader.batch import prepare_context, start_worker, stop_worker
+    import grader.batch.run as batch
+    from grader.batch.run import prepare_context, start_worker, stop_worker
 
     course = small_course(repo, tmp_path / "course")
     context = prepare_context(course, ("cnn_quiz",))
@@ -133,9 +133,9 @@ THREADS_CELL = ('import torch\n'
 def test_the_probe_process_runs_torch_on_one_thread(repo: Path, tmp_path: Path) -> None:
     import nbformat
 
-    from grader.autograde import SECRET_SUFFIX, probe_inputs, sandbox_run
-    from grader.batch import prepare_context
-    from grader.probe_launcher import PROBE_THREADS, WaitingProbe
+    from grader.batch.run import prepare_context
+    from grader.pipeline.autograde import SECRET_SUFFIX, probe_inputs, sandbox_run
+    from grader.probing.probe_launcher import PROBE_THREADS, WaitingProbe
 
     context = prepare_context(small_course(repo, tmp_path / "course"), ("cnn_quiz",))
     run = sandbox_run(context, tmp_path / "scratch")
@@ -157,9 +157,9 @@ def test_the_probe_process_runs_torch_on_one_thread(repo: Path, tmp_path: Path) 
 
 
 def test_a_retired_kernel_is_killed_at_once_and_cleaned_up_in_the_background(repo: Path, tmp_path: Path) -> None:
-    from grader.autograde import sandbox_run
-    from grader.batch import prepare_context
-    from grader.warm_kernel import KernelReserve
+    from grader.batch.run import prepare_context
+    from grader.kernels.warm_kernel import KernelReserve
+    from grader.pipeline.autograde import sandbox_run
 
     context = prepare_context(small_course(repo, tmp_path / "course"), ("cnn_quiz",))
     reserve = KernelReserve(lambda scratch: sandbox_run(context, scratch))
@@ -200,9 +200,9 @@ def niceness_of_threads(pid: int) -> list[int]:
 
 def test_a_kernel_drops_every_thread_to_the_sandbox_niceness_before_it_runs_any_code(repo: Path,
                                                                                    tmp_path: Path) -> None:
-    from grader.autograde import sandbox_run
-    from grader.batch import prepare_context
-    from grader.warm_kernel import KernelReserve
+    from grader.batch.run import prepare_context
+    from grader.kernels.warm_kernel import KernelReserve
+    from grader.pipeline.autograde import sandbox_run
 
     context = prepare_context(small_course(repo, tmp_path / "course"), ("cnn_quiz",))
     reserve = KernelReserve(lambda scratch: sandbox_run(context, scratch))
@@ -246,9 +246,9 @@ print(os.readlink(f"/proc/self/fd/{resource_tracker._resource_tracker._fd}"))
 def test_student_code_cannot_reach_the_graders_resource_tracker(repo: Path, tmp_path: Path) -> None:
     from multiprocessing import resource_tracker
 
-    from grader.autograde import sandbox_run
-    from grader.batch import prepare_context
-    from grader.warm_kernel import KernelReserve
+    from grader.batch.run import prepare_context
+    from grader.kernels.warm_kernel import KernelReserve
+    from grader.pipeline.autograde import sandbox_run
 
     context = prepare_context(small_course(repo, tmp_path / "course"), ("cnn_quiz",))
     resource_tracker.ensure_running()  # the grader's tracker, whose pipe the forkserver hands to its children

@@ -13,7 +13,7 @@ assignment, and nothing outside it names the assignment:
 - ``probe.py``: ``CELLS``, ``PROBES`` and ``make_inputs`` (see :class:`ProbeSpec`);
 - ``test_<assignment_id>.py``: the hidden pytest checks (and an optional ``warm_up()``);
 - ``figures.py``: ``FIGURES``, functions ``Artifacts -> (name, caption, PNG)``;
-- ``examples.py``: ``EXAMPLES``, example submissions (:class:`grader.examples.Variant`).
+- ``examples.py``: ``EXAMPLES``, example submissions (:class:`grader.course.examples.Variant`).
 
 The grader's own assignments live in this package's folder; a course may keep its own in
 folders named by ``c.GraderSettings.assignment_folders``: :func:`register` puts them first on

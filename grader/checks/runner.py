@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from grader.artifacts import Artifacts
 from grader.assignments import checks_file
 from grader.checks.registry import CheckOutcome, first_line
-from grader.shown import capped
+from grader.pipeline.artifacts import Artifacts
+from grader.pipeline.shown import capped
 
 CHECKS_DIR = Path(__file__).resolve().parent
 
 
 def error_line(error: BaseException) -> str:
-    """What a failed check tells the student: the first line of its error, capped (grader.shown)."""
+    """What a failed check tells the student: the first line of its error, capped (grader.pipeline.shown)."""
     try:
         return capped(first_line(error))
     except Exception:  # noqa: BLE001 - an error that cannot be written as text is told by its type

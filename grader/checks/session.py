@@ -18,11 +18,11 @@ import time
 
 import pytest
 
-from grader.artifacts import Artifacts
 from grader.assignments import checks_file
 from grader.checks import runner
 from grader.checks.registry import CheckOutcome
 from grader.checks.runner import CheckCollector, pytest_arguments
+from grader.pipeline.artifacts import Artifacts
 
 START_TIMEOUT = 120  # seconds pytest may take to collect the checks
 RUN_TIMEOUT = 600  # seconds the checks of one submission may take

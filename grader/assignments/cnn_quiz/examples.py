@@ -7,7 +7,7 @@ not named keeps all of them).
 
 from __future__ import annotations
 
-from grader.examples import Variant
+from grader.course.examples import Variant
 
 QUIZ = [
     Variant("mistake-size-without-floor", "cnn_quiz", {"conv_output_size": '''

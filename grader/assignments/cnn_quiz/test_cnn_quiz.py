@@ -9,9 +9,9 @@ import pytest
 import torch
 from torch import nn
 
-from grader.artifacts import Artifacts
 from grader.checks.registry import grade
-from grader.shown import shown
+from grader.pipeline.artifacts import Artifacts
+from grader.pipeline.shown import shown
 
 
 @pytest.fixture

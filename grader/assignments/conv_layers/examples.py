@@ -7,7 +7,7 @@ not named keeps all of them).
 
 from __future__ import annotations
 
-from grader.examples import Variant
+from grader.course.examples import Variant
 
 CONV_NET_WITH_BIAS = '''
 class Net(nn.Module):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from grader.artifacts import Artifacts
-from grader.mosaic import Panel, grid_png
+from grader.feedback.mosaic import Panel, grid_png
+from grader.pipeline.artifacts import Artifacts
 
 Figure = tuple[str, str, bytes]  # (name, caption, PNG)
 

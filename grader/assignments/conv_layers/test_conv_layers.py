@@ -6,9 +6,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grader.artifacts import Artifacts
 from grader.checks.registry import grade
-from grader.shown import MAX_VALUE_CHARS, capped, shown
+from grader.pipeline.artifacts import Artifacts
+from grader.pipeline.shown import MAX_VALUE_CHARS, capped, shown
 
 
 def reference_stages(artifacts: Artifacts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from grader.artifacts import Artifacts
-from grader.mosaic import Panel, grid_png
+from grader.feedback.mosaic import Panel, grid_png
+from grader.pipeline.artifacts import Artifacts
 
 Figure = tuple[str, str, bytes]  # (name, caption, PNG)
 

@@ -1,7 +1,7 @@
 """Probes of custom_filters: the student's ``convolve2d``, with and without OpenCV and SciPy.
 
 ``make_inputs`` also draws one small unseen road (``road``) on which the feedback page shows the
-student's kernels at work (:mod:`grader.figures`); no probe needs it.
+student's kernels at work (:mod:`grader.feedback.figures`); no probe needs it.
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from grader.artifacts import Artifacts
 from grader.checks.registry import grade
 from grader.images import road_scene
-from grader.shown import MAX_VALUE_CHARS, capped, shown
+from grader.pipeline.artifacts import Artifacts
+from grader.pipeline.shown import MAX_VALUE_CHARS, capped, shown
 
 SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float64)
 

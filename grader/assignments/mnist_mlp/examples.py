@@ -7,7 +7,7 @@ not named keeps all of them).
 
 from __future__ import annotations
 
-from grader.examples import Variant
+from grader.course.examples import Variant
 
 MLP_TRAIN_EVERY_EPOCH = '''
 train_losses, valid_losses = [], []

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.artifacts import Artifacts
-from grader.chart import Series, line_chart_png
-from grader.mosaic import matrix_png
+from grader.feedback.chart import Series, line_chart_png
+from grader.feedback.mosaic import matrix_png
+from grader.pipeline.artifacts import Artifacts
 
 Figure = tuple[str, str, bytes]  # (name, caption, PNG)
 

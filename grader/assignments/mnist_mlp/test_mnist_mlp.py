@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.artifacts import ArtifactError, Artifacts
 from grader.checks.registry import grade
-from grader.shown import MAX_VALUE_CHARS, capped, shown
+from grader.pipeline.artifacts import ArtifactError, Artifacts
+from grader.pipeline.shown import MAX_VALUE_CHARS, capped, shown
 
 
 def log_softmax(scores: np.ndarray) -> np.ndarray:

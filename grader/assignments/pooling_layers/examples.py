@@ -7,7 +7,7 @@ solution. ``expected`` gives, per grade id, the fraction of its points the examp
 
 from __future__ import annotations
 
-from grader.examples import Variant
+from grader.course.examples import Variant
 
 ASSIGNMENT = "pooling_layers"
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.artifacts import ArtifactError, Artifacts
 from grader.assignments.pooling_layers.probe import ROAD_WINDOW
-from grader.mosaic import Panel, grid_png
+from grader.feedback.mosaic import Panel, grid_png
+from grader.pipeline.artifacts import ArtifactError, Artifacts
 
 Figure = tuple[str, str, bytes]  # (name, caption, PNG)
 SHOWN_MAPS = 2  # the vertical-edge and its negative's feature maps

@@ -17,10 +17,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.artifacts import ArtifactError, Artifacts
 from grader.assignments.pooling_layers.probe import ALONE_CASES, DEFAULT_STRIDE
 from grader.checks.registry import grade
-from grader.shown import MAX_VALUE_CHARS, capped, shown
+from grader.pipeline.artifacts import ArtifactError, Artifacts
+from grader.pipeline.shown import MAX_VALUE_CHARS, capped, shown
 
 REFERENCES = {"max_pool2d": F.max_pool2d, "avg_pool2d": F.avg_pool2d}
 TOLERANCE = {"rtol": 1e-6, "atol": 1e-6}

@@ -1,0 +1,1 @@
+"""Grading many submissions: a pool of processes on one machine or a Dask cluster."""

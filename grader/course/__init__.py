@@ -1,0 +1,1 @@
+"""The course: its folder layout, its assignments' catalog, settings and defaults."""

@@ -1,0 +1,1 @@
+"""What people see: students' feedback pages and pictures, the instructor's class report."""

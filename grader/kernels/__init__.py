@@ -1,0 +1,1 @@
+"""Jupyter kernels for student notebooks, started in the sandbox or forked from a warm server."""

@@ -1,0 +1,1 @@
+"""One submission's way through the grader: ingest, rebuild, sanitize, execute, export, read back, score."""

@@ -1,0 +1,1 @@
+"""Probe processes: student code called on the grader's inputs, plain data written back."""

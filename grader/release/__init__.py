@@ -1,0 +1,1 @@
+"""From instructor notebooks to what students receive: release, hygiene, the kit, the self-check."""

@@ -1,0 +1,1 @@
+"""Results: frozen records, results.json, grades.csv and nbgrader's gradebook."""

@@ -1,0 +1,180 @@
+"""Grading results: frozen records, Gradescope's results.json, and the course's grades.csv."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from grader.course.layout import AUTOGRADED
+from grader.pipeline.shown import (
+    MAX_NAME_CHARS,
+    MAX_OUTPUT_CHARS,
+    MAX_SUMMARY_CHARS,
+    capped,
+    capped_output,
+    output_limit,
+)
+
+
+class Status(StrEnum):
+    """Why grading of a submission ran normally (``OK``) or not."""
+
+    OK = "OK"
+    CELL_TIMEOUT = "CELL_TIMEOUT"
+    NOTEBOOK_TIMEOUT = "NOTEBOOK_TIMEOUT"
+    KERNEL_DIED = "KERNEL_DIED"
+    MEMORY_LIMIT = "MEMORY_LIMIT"
+    RESOURCE_LIMIT = "RESOURCE_LIMIT"
+    INVALID_NOTEBOOK = "INVALID_NOTEBOOK"
+    ARTIFACT_INVALID = "ARTIFACT_INVALID"
+    GRADER_ERROR = "GRADER_ERROR"
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """The score of one grade id and what the student is told about it."""
+
+    grade_id: str
+    score: float
+    max_score: float
+    output: str
+    visibility: str = "visible"
+
+    def to_json(self, limit: int = MAX_OUTPUT_CHARS) -> dict:
+        """This grade id as one entry of results.json's ``tests``, its output capped at ``limit`` characters."""
+        return {"name": capped(self.grade_id, MAX_NAME_CHARS), "score": round(self.score, 4),
+                "max_score": self.max_score, "output": capped_output(self.output, limit),
+                "visibility": capped(self.visibility, MAX_NAME_CHARS)}
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """The outcome of grading one student's notebook of one assignment."""
+
+    student: str
+    assignment: str
+    status: Status
+    execution_time: float
+    output: str
+    tests: tuple[GradeResult, ...]
+    submission_sha256: str = ""
+
+    @property
+    def score(self) -> float:
+        """The sum of the grade ids' scores."""
+        return round(sum(test.score for test in self.tests), 4)
+
+    @property
+    def max_score(self) -> float:
+        """The points available."""
+        return sum(test.max_score for test in self.tests)
+
+    def to_json(self) -> dict:
+        """Gradescope's results format, with the contract's ``status``; every text capped (grader.pipeline.shown).
+
+        The outputs of all grade ids share :data:`~grader.pipeline.shown.OUTPUTS_BUDGET_CHARS`: results.json
+        stays under :data:`~grader.pipeline.shown.MAX_RESULTS_BYTES` whatever the checks or the notebook said.
+        """
+        limit = output_limit(len(self.tests))
+        return {"score": self.score, "execution_time": round(self.execution_time, 3),
+                "output": capped(self.output, MAX_SUMMARY_CHARS), "status": self.status.value,
+                "tests": [test.to_json(limit) for test in self.tests],
+                "submission_sha256": capped(self.submission_sha256, MAX_NAME_CHARS)}
+
+
+def zero_result(student: str, assignment: str, status: Status, reason: str,
+                points: dict[str, float], execution_time: float = 0.0) -> SubmissionResult:
+    """Every grade id of ``points`` (the source notebook's, in order) at 0 with ``reason``: for a notebook that
+    could not be graded normally."""
+    tests = tuple(GradeResult(gid, 0.0, points[gid], f"Not graded: {reason}") for gid in points)
+    return SubmissionResult(student, assignment, status, execution_time, reason, tests)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_results_json(path: Path, result: SubmissionResult) -> None:
+    """Write ``results.json`` for one submission."""
+    write_atomically(path, json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+
+
+def read_results_json(path: Path, student: str, assignment: str) -> SubmissionResult:
+    """Read back a ``results.json`` written by :func:`write_results_json`."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    tests = tuple(GradeResult(t["name"], float(t["score"]), float(t["max_score"]), t["output"],
+                              t.get("visibility", "visible")) for t in data["tests"])
+    return SubmissionResult(student, assignment, Status(data["status"]), float(data["execution_time"]),
+                            data["output"], tests, str(data.get("submission_sha256", "")))
+
+
+def grades_csv_columns(results: list[SubmissionResult]) -> list[str]:
+    """student_id, assignment, one column per grade id of the graded assignments (by assignment id, then in the
+    notebook's order), total, status."""
+    grade_ids: dict[str, None] = {}
+    for result in sorted(results, key=lambda r: r.assignment):
+        grade_ids.update(dict.fromkeys(test.grade_id for test in result.tests))
+    return ["student_id", "assignment", *grade_ids, "total", "status"]
+
+
+def write_grades_csv(path: Path, results: list[SubmissionResult]) -> None:
+    """One row per student and assignment; grade ids of other assignments stay empty."""
+    columns = grades_csv_columns(results)
+    rows = []
+    for result in sorted(results, key=lambda r: (r.student, r.assignment)):
+        row = {"student_id": result.student, "assignment": result.assignment,
+               "total": result.score, "status": result.status.value}
+        row.update({test.grade_id: test.score for test in result.tests})
+        rows.append(row)
+    with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as buffer:
+        writer = csv.DictWriter(buffer, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+        buffer.seek(0)
+        write_atomically(path, buffer.read())
+
+
+def all_results(course: Path, assignments: tuple[str, ...]) -> list[SubmissionResult]:
+    """Every results.json of ``assignments`` under ``autograded/``, for the course's grades.csv."""
+    results = []
+    for path in sorted((course / AUTOGRADED).glob("*/*/results.json")):
+        student, assignment = path.parent.parent.name, path.parent.name
+        if assignment in assignments:
+            results.append(read_results_json(path, student, assignment))
+    return results
+
+
+class GradesCsv:
+    """``grades.csv`` kept current during a run: rewritten at most every ``every`` seconds, and on :meth:`close`."""
+
+    def __init__(self, path: Path, results: list[SubmissionResult], every: float = 5.0) -> None:
+        self.path = path
+        self.every = every
+        self._rows = {(result.student, result.assignment): result for result in results}
+        self._written = time.monotonic()
+
+    def add(self, result: SubmissionResult) -> None:
+        """Record a result; the file follows when it was last written ``every`` seconds ago."""
+        self._rows[(result.student, result.assignment)] = result
+        if time.monotonic() - self._written >= self.every:
+            self.close()
+
+    def close(self) -> None:
+        """Write the file now."""
+        write_grades_csv(self.path, list(self._rows.values()))
+        self._written = time.monotonic()
