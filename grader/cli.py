@@ -1,4 +1,5 @@
-"""The ``grader`` command line: ``release``, ``reference``, ``autograde``, ``report``, ``kit`` and ``check``."""
+"""The ``grader`` command line: ``release``, ``reference``, ``autograde``, ``report``, ``kit``, ``gradescope`` and
+``check``."""
 
 from __future__ import annotations
 
@@ -108,6 +109,18 @@ def run_kit(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_gradescope(args: argparse.Namespace) -> int:
+    """Write one assignment's Gradescope autograder zip."""
+    from grader.release.gradescope import build_autograder
+
+    if not args.assignment:
+        raise CourseError("grader gradescope needs --assignment ID: a Gradescope autograder grades one assignment")
+    out = build_autograder(args.course, _assignments(args)[0], (args.out or Path("autograder.zip")).resolve())
+    print(f"Gradescope autograder written to {out} ({out.stat().st_size / 1e6:.1f} MB): upload it as the "
+          "assignment's autograder (Configure Autograder -> Zip file upload)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="grader", description=__doc__)
@@ -118,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("autograde", run_autograde, "grade submitted/ with the hidden checks"),
         ("report", run_report, "write report/index.html, grades.csv and nbgrader's CSV export"),
         ("kit", run_kit, "build the student kit: release notebooks and what `grader check` needs"),
+        ("gradescope", run_gradescope, "write one assignment's Gradescope autograder zip (setup.sh, run_autograder)"),
     ):
         command = commands.add_parser(name, help=help_text, description=help_text)
         command.add_argument("--course", type=Path, default=Path("."), help="course folder (default: .)")
@@ -125,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         if name == "kit":
             command.add_argument("--out", type=Path, help="where to write it (default: COURSE/student-kit)")
+        if name == "gradescope":
+            command.add_argument("--out", type=Path, help="the zip to write (default: ./autograder.zip)")
         if name == "reference":
             command.add_argument("--timeout", type=float, default=600, help="seconds per cell")
         if name == "autograde":

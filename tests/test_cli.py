@@ -42,5 +42,5 @@ def test_the_help_names_every_command(capsys) -> None:
         main(["--help"])
     shown = capsys.readouterr().out
     commands = build_parser()._subparsers._group_actions[0].choices
-    assert set(commands) == {"release", "reference", "autograde", "report", "kit", "check"}
+    assert set(commands) == {"release", "reference", "autograde", "report", "kit", "gradescope", "check"}
     assert all(f"    {name}" in shown for name in commands), shown
