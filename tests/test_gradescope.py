@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from grader.course.examples import Variant, build
-from grader.release.gradescope import build_autograder
+from grader.release.gradescope import build_autograder, unpack_autograder
 from tests.submissions import ASSIGNMENTS, GRADE_IDS
 
 ID = "cnn_quiz"
@@ -48,17 +48,6 @@ def test_the_zip_has_gradescope_s_layout_and_only_its_assignment(autograder_zip:
     assert "torch==" in setup and "download.pytorch.org/whl/cpu" in setup
 
 
-def unpack(archive_path: Path, root: Path) -> Path:
-    """Unpack as Gradescope does, into ``root/source``, keeping the executable bits."""
-    source = root / "source"
-    with zipfile.ZipFile(archive_path) as archive:
-        for info in archive.infolist():
-            archive.extract(info, source)
-            if mode := (info.external_attr >> 16) & 0o777:
-                (source / info.filename).chmod(mode)
-    return source
-
-
 def run_autograder(root: Path, source: Path, notebook: bytes | None) -> tuple[dict, float]:
     """Put ``notebook`` in the submission folder, run ``run_autograder``; (results.json, seconds)."""
     submission = root / "submission"
@@ -79,7 +68,7 @@ def run_autograder(root: Path, source: Path, notebook: bytes | None) -> tuple[di
 def test_run_autograder_grades_reference_untouched_and_broken(repo: Path, autograder_zip: Path,
                                                               tmp_path: Path) -> None:
     root = tmp_path / "autograder"
-    source = unpack(autograder_zip, root)
+    source = unpack_autograder(autograder_zip, root)
     reference = nbformat.writes(build(repo, Variant("reference", ID, {}))).encode()
     untouched = (repo / "release" / ID / f"{ID}.ipynb").read_bytes()
     cases = {"reference": (reference, 14.0, "OK"), "untouched": (untouched, 0.0, "OK"),

@@ -128,3 +128,17 @@ def _zip_folder(root: Path, out: Path) -> None:
                 info = zipfile.ZipInfo.from_file(path, path.relative_to(root).as_posix())
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, path.read_bytes())
+
+
+def unpack_autograder(archive_path: Path, root: Path) -> Path:
+    """Unpack the zip as Gradescope does, into ``root/source`` with its executable bits; returns that folder.
+
+    With ``GRADESCOPE_ROOT=root``, ``root/source/run_autograder`` then grades ``root/submission`` locally.
+    """
+    source = Path(root) / "source"
+    with zipfile.ZipFile(archive_path) as archive:
+        for info in archive.infolist():
+            archive.extract(info, source)
+            if mode := (info.external_attr >> 16) & 0o777:
+                (source / info.filename).chmod(mode)
+    return source
