@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,8 @@ def exported(assignment: str, notebook: dict) -> tuple[dict, dict]:
     """(values, arrays) of the exported names after the assignment's EXPORT_CELLS run."""
     namespace: dict = {"__name__": "__main__"}
     run_cells(cell_sources(notebook, EXPORT_CELLS[assignment]), namespace)
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")  # the locked cells' pictures
     return described(assignment, namespace)
 
 
