@@ -72,8 +72,9 @@ def test_the_issue_example_constant_minus_one_earns_nothing_and_is_told_so(tmp_p
     mine = [o for o in outcomes if o.grade_id == "conv_output_size"]
     assert fractions["conv_output_size"] == 0.0
     assert [(o.passed, o.evidence) for o in mine] == [(False, True), (True, False)]
-    assert outcome_line(mine[1], mine[1].message, evidence=False).endswith(
-        "(not counted: no check of your answer's values passed)")
+    assert outcome_line(mine[1], mine[1].message, evidence=False).startswith(
+        "PASS: (not counted: no check of your answer's values passed) conv_output_size returns whole numbers")
+    assert outcome_line(mine[1], "m", evidence=True) == "PASS: m"
 
 
 def test_a_property_counts_beside_a_passing_value_check() -> None:

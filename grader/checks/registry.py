@@ -53,14 +53,14 @@ def earned_share(outcomes: Sequence[CheckOutcome]) -> float:
     return sum(outcome.weight for outcome in outcomes if outcome.passed) / total
 
 
-NOT_COUNTED = " (not counted: no check of your answer's values passed)"
+NOT_COUNTED = "(not counted: no check of your answer's values passed) "
 
 
 def outcome_line(outcome: CheckOutcome, message: str, evidence: bool) -> str:
     """``PASS: message`` or ``FAIL: message``; a property that held without evidence says it did not count."""
     if not outcome.passed:
         return f"FAIL: {message}"
-    return f"PASS: {message}" + ("" if outcome.evidence or evidence else NOT_COUNTED)
+    return "PASS: " + ("" if outcome.evidence or evidence else NOT_COUNTED) + message
 
 
 def first_line(error: BaseException) -> str:
