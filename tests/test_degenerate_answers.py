@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.autograde import scored
 from grader.checks.registry import CheckOutcome, earned_share, outcome_line
 from tests import inprocess
 from tests.degenerate_corpus import CORPUS, KINDS, Answer, NotApplicable
@@ -75,6 +76,8 @@ def test_the_issue_example_constant_minus_one_earns_nothing_and_is_told_so(tmp_p
     assert outcome_line(mine[1], mine[1].message, evidence=False).startswith(
         "PASS: (not counted: no check of your answer's values passed) conv_output_size returns whole numbers")
     assert outcome_line(mine[1], "m", evidence=True) == "PASS: m"
+    result = scored(outcomes, "conv_output_size", 3.0)
+    assert result.score == 0.0 and "PASS: (not counted" in result.output and "FAIL: conv_output_size:" in result.output
 
 
 def test_a_property_counts_beside_a_passing_value_check() -> None:
