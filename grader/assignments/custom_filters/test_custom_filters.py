@@ -95,19 +95,19 @@ def test_filtered_x_is_gray_through_sobel_x(artifacts: Artifacts) -> None:
         f"{note}")
 
 
-@grade_property("blur_then_edges", weight=1)
-def test_blur_kernel_sums_to_one(artifacts: Artifacts) -> None:
-    """blur_kernel's weights sum to 1"""
-    kernel = artifacts.array("blur_kernel", ndim=2)
-    assert abs(kernel.sum() - 1) < 1e-6, f"blur_kernel's weights sum to {kernel.sum():g}, expected 1"
-
-
 @grade_property("sobel_x", weight=0)
 def test_gray_is_the_locked_image(artifacts: Artifacts) -> None:
     """gray is still the locked road image"""
     assert not gray_note(artifacts), (
         "expected `gray` to stay the locked road image, but it was changed after the locked cell: "
         "filtered_x and blurred_edges are checked on the locked image (this note costs no points)")
+
+
+@grade_property("blur_then_edges", weight=1)
+def test_blur_kernel_sums_to_one(artifacts: Artifacts) -> None:
+    """blur_kernel's weights sum to 1"""
+    kernel = artifacts.array("blur_kernel", ndim=2)
+    assert abs(kernel.sum() - 1) < 1e-6, f"blur_kernel's weights sum to {kernel.sum():g}, expected 1"
 
 
 @grade("blur_then_edges", weight=1)
