@@ -90,12 +90,13 @@ def _grade_shares(namespace: dict, assignment: str, exported: list[str], paramet
                               arrays=load_npz(scratch / "exported" / "arrays.npz"),
                               probes=load_probes(probe_dir), inputs=inputs)
         outcomes = run_checks(artifacts)
-    weights: dict[str, list[float]] = {}
+    from grader.checks.registry import earned_share
+
+    by_grade_id: dict[str, list] = {}
     for outcome in outcomes:
-        total_passed = weights.setdefault(outcome.grade_id, [0.0, 0.0])
-        total_passed[0] += outcome.weight
-        total_passed[1] += outcome.weight if outcome.passed else 0.0
-    return {grade_id: passed / total for grade_id, (total, passed) in weights.items() if total}
+        by_grade_id.setdefault(outcome.grade_id, []).append(outcome)
+    return {grade_id: earned_share(mine) for grade_id, mine in by_grade_id.items()
+            if sum(o.weight for o in mine)}
 
 
 def earned(namespace: dict, assignment: str, grade_id: str, points: float, exported: list[str],

@@ -1,9 +1,8 @@
 """pooling_layers' folder in this process: the source notebook's solutions through its probes, checks and picture.
 
 Nothing in the grader's shared code knows pooling_layers yet: each submission here is the source
-notebook with some solution cells replaced; its probe cells run in a namespace as the probe
-process runs them, its exported answers are described as the export cell describes them, and
-the hidden checks run through pytest with the grader's own collector (grader.checks.runner).
+notebook with some solution cells replaced, run through the folder's probes and checks in this
+process (tests.inprocess). Its degenerate answers are in tests/test_degenerate_answers.py.
 """
 
 from __future__ import annotations
@@ -19,96 +18,31 @@ import pytest
 from grader.assignments import pooling_layers
 from grader.assignments.pooling_layers import examples, figures, probe
 from grader.checks.registry import CheckOutcome
-from grader.checks.runner import CheckCollector, pytest_arguments
 from grader.pipeline.artifacts import ArtifactError, Artifacts, ProbeResult
-from grader.pipeline.export import describe
-from grader.probing.probe import cell_sources, run_cells
+from tests import inprocess
+from tests.inprocess import REPO, run_checks
 from tests.submissions import GRADE_IDS as ALL_GRADE_IDS
-from tests.submissions import reference_cells
 
-REPO = Path(__file__).resolve().parent.parent
-SOURCE = REPO / "source" / "pooling_layers" / "pooling_layers.ipynb"
-CHECKS = Path(pooling_layers.__file__).parent / "test_pooling_layers.py"
-GRADE_IDS = ALL_GRADE_IDS["pooling_layers"]  # from the source notebook
+ASSIGNMENT = "pooling_layers"
+SOURCE = inprocess.source_path(ASSIGNMENT)
+GRADE_IDS = ALL_GRADE_IDS[ASSIGNMENT]  # from the source notebook
 
 
 @pytest.fixture(scope="module")
 def inputs() -> dict[str, np.ndarray]:
     """The unseen maps, read-only as the grader hands them out."""
-    made = probe.make_inputs({"seed": 0})
-    for array in made.values():
-        array.setflags(write=False)
-    return made
-
-
-def submission(cells: dict[str, str]) -> dict:
-    """The source notebook (plain JSON) with its solution cells replaced by ``cells`` where named."""
-    notebook = json.loads(SOURCE.read_text(encoding="utf-8"))
-    solutions = {**reference_cells(REPO, "pooling_layers"), **cells}
-    for cell in notebook["cells"]:
-        meta = cell["metadata"].get("nbgrader", {})
-        if meta.get("solution"):
-            cell["source"] = solutions[meta["grade_id"]]
-    return notebook
-
-
-def probe_results(notebook: dict, inputs: dict[str, np.ndarray]) -> dict[str, ProbeResult]:
-    """Each grade id's probe, run as grader.probing.probe runs it, its output as plain data read back."""
-    sources = cell_sources(notebook, probe.CELLS)
-    namespace: dict = {"__name__": "__main__", "__cells__": dict(sources)}
-    cell_errors = run_cells(sources, namespace)
-    results = {}
-    for grade_id, run_probe in probe.PROBES.items():
-        try:
-            values, arrays = run_probe(namespace, inputs)
-        except Exception as error:  # noqa: BLE001 - as grader.probing.probe: the probe fails, the checks say why
-            cause = cell_errors.get(grade_id) or f"{type(error).__name__}: {error}"
-            results[grade_id] = ProbeResult(f"expected your code to run; {cause}", {}, {})
-            continue
-        plain = {name: np.asarray(array, dtype=np.float64) for name, array in arrays.items()}
-        results[grade_id] = ProbeResult("", json.loads(json.dumps(values)), plain)
-    return results
-
-
-def exported(notebook: dict) -> tuple[dict, dict]:
-    """(values, arrays) of the exported names, as grader.pipeline.export describes them after the answers cell runs."""
-    namespace: dict = {"__name__": "__main__"}
-    run_cells(cell_sources(notebook, ("imports", "pooling_answers")), namespace)
-    values, arrays = {}, {}
-    for name in pooling_layers.EXPORTED_NAMES:
-        if name not in namespace:
-            values[name] = {"kind": "missing"}
-            continue
-        values[name], array = describe(namespace[name])
-        if array is not None:
-            arrays[name] = array
-    return json.loads(json.dumps(values)), arrays
+    return inprocess.grading_inputs(ASSIGNMENT)
 
 
 def artifacts_of(cells: dict[str, str], inputs: dict[str, np.ndarray], tmp_path: Path) -> Artifacts:
-    """The artifacts the grader would hold for a submission with these solution cells."""
-    notebook = submission(cells)
-    values, arrays = exported(notebook)
-    return Artifacts("pooling_layers", tmp_path, pooling_layers.PARAMETERS, values, arrays,
-                     probe_results(notebook, inputs), inputs)
-
-
-def run_checks(artifacts: Artifacts) -> list[CheckOutcome]:
-    """The hidden checks of the folder, run by pytest with the grader's collector."""
-    collector = CheckCollector(artifacts)
-    code = pytest.main([str(CHECKS), *pytest_arguments()], plugins=[collector])
-    assert code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED), f"the checks could not run: {code}"
-    return collector.outcomes_for_run()
+    """The artifacts the grader would hold for a submission with these solution cells (tests.inprocess)."""
+    assert inputs is inprocess.grading_inputs(ASSIGNMENT)
+    return inprocess.artifacts_of(ASSIGNMENT, cells, tmp_path)
 
 
 def shares(outcomes: list[CheckOutcome]) -> dict[str, float]:
-    """The fraction of each grade id's points, as grader.pipeline.autograde.scored weighs its checks."""
-    fractions = {}
-    for grade_id in GRADE_IDS:
-        mine = [outcome for outcome in outcomes if outcome.grade_id == grade_id]
-        assert mine, f"no check for {grade_id}"
-        fractions[grade_id] = sum(o.weight for o in mine if o.passed) / sum(o.weight for o in mine)
-    return fractions
+    """The fraction of each grade id's points, as grader.pipeline.autograde.scored gives them."""
+    return inprocess.shares(ASSIGNMENT, outcomes)
 
 
 def graded(cells: dict[str, str], inputs: dict[str, np.ndarray], tmp_path: Path) -> tuple[dict, list]:
@@ -144,43 +78,6 @@ def test_a_mistake_is_told_what_went_wrong(name: str, inputs, tmp_path: Path) ->
     assert any(HINTS[name] in outcome.message for outcome in outcomes if not outcome.passed)
     failed = [outcome.message for outcome in outcomes if not outcome.passed]
     assert all("expected" in message for message in failed), failed  # the feedback's rule: what was expected
-
-
-DEGENERATE = {
-    "constant": "    return 1.0\n",
-    "zeros-of-the-right-shape": "    s = stride or kernel_size\n    c, h, w = maps.shape\n"
-                                "    return np.zeros((c, (h - kernel_size) // s + 1, (w - kernel_size) // s + 1))\n",
-    "input-unchanged": "    return maps\n",
-    "random-numbers": "    s = stride or kernel_size\n    c, h, w = maps.shape\n"
-                      "    return np.random.default_rng().normal(size=(c, (h - kernel_size) // s + 1, "
-                      "(w - kernel_size) // s + 1))\n",
-    "equal-to-everything": "    class Yes:\n        shape = maps.shape\n        def __eq__(self, other):\n"
-                           "            return True\n        __hash__ = None\n    return Yes()\n",
-}
-
-
-@pytest.mark.parametrize("body", DEGENERATE.values(), ids=DEGENERATE)
-def test_degenerate_functions_score_zero(body: str, inputs, tmp_path: Path) -> None:
-    cells = {name: f"def {name}(maps, kernel_size, stride=None):\n{body}" for name in ("max_pool2d", "avg_pool2d")}
-    fractions, _ = graded(cells, inputs, tmp_path)
-    assert fractions == {"max_pool2d": 0.0, "avg_pool2d": 0.0, "pooling_answers": 1.0}
-
-
-DEGENERATE_ANSWERS = {
-    "equal-to-everything": "class Yes:\n    def __eq__(self, other):\n        return True\n"
-                           "p1_shape = p2_shape = p3_params = p4_kept = Yes()\n",
-    "one-constant": "p1_shape = p2_shape = (1, 1, 1)\np3_params = 1\np4_kept = 1.0\n",
-    "the-inputs-unchanged": "p1_shape = (16, 100, 100)\np2_shape = (8, 31, 31)\np3_params = 4\np4_kept = 1.0\n",
-    "random-numbers": "p1_shape, p2_shape = tuple(np.random.default_rng().integers(1, 99, 3)), (7, 7, 7)\n"
-                      "p3_params = 17\np4_kept = float(np.random.default_rng().uniform(0.3, 1))\n",
-    "strings": "p1_shape, p2_shape, p3_params, p4_kept = '(16, 50, 50)', '(8, 15, 15)', '0', '0.25'\n",
-}
-
-
-@pytest.mark.parametrize("cell", DEGENERATE_ANSWERS.values(), ids=DEGENERATE_ANSWERS)
-def test_degenerate_answers_score_zero(cell: str, inputs, tmp_path: Path) -> None:
-    fractions, _ = graded({"pooling_answers": cell}, inputs, tmp_path)
-    assert fractions == {"max_pool2d": 1.0, "avg_pool2d": 1.0, "pooling_answers": 0.0}
 
 
 def test_all_zero_answers_keep_only_the_parameter_count(inputs, tmp_path: Path) -> None:

@@ -68,7 +68,7 @@ class CheckCollector:
             callspec = getattr(item, "callspec", None)
             doc = f"{doc} ({callspec.id})" if callspec is not None else doc
             outcomes.append(CheckOutcome(item.name, mark.kwargs["grade_id"], float(mark.kwargs["weight"]),
-                                         not error, error or doc))
+                                         not error, error or doc, bool(mark.kwargs.get("evidence", True))))
         return outcomes
 
 

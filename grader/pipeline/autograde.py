@@ -21,7 +21,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell
 
 from grader.assignments import Declaration, probe_spec
-from grader.checks.registry import CheckOutcome
+from grader.checks.registry import CheckOutcome, earned_share, has_evidence, outcome_line
 from grader.checks.session import run_checks
 from grader.course.settings import GraderSettings
 from grader.course.source_cells import NotebookCells
@@ -79,15 +79,15 @@ def export_cell(names: tuple[str, ...]) -> nbformat.NotebookNode:
 
 
 def scored(outcomes: list[CheckOutcome], grade_id: str, points: float) -> GradeResult:
-    """Points of ``grade_id`` in proportion to the weight of its checks that passed.
+    """Points of ``grade_id`` in proportion to the weight of its checks that passed, once a value check passed.
 
     Each check's message is one line, capped, and so is the whole output (grader.pipeline.shown).
     """
     mine = [outcome for outcome in outcomes if outcome.grade_id == grade_id]
     if not mine:
         return GradeResult(grade_id, 0.0, points, "no hidden check ran for this part")
-    share = sum(o.weight for o in mine if o.passed) / sum(o.weight for o in mine)
-    lines = [f"{'PASS' if o.passed else 'FAIL'}: {capped(o.message).replace(chr(10), ' ')}" for o in mine]
+    share, evidence = earned_share(mine), has_evidence(mine)
+    lines = [outcome_line(o, capped(o.message).replace(chr(10), " "), evidence) for o in mine]
     return GradeResult(grade_id, round(points * share, 4), points, capped_output("\n".join(lines)))
 
 

@@ -1,4 +1,8 @@
-"""Hidden checks of cnn_quiz: the formulas against real ``nn.Conv2d``, and the quiz answers."""
+"""Hidden checks of cnn_quiz: the formulas against real ``nn.Conv2d``, and the quiz answers.
+
+"Returns whole numbers" is a property (grader.checks.registry): a constant -1 has it too, so it
+counts only beside the value check of the same grade id.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from grader.checks.registry import grade
+from grader.checks.registry import grade, grade_property
 from grader.pipeline.artifacts import Artifacts
 from grader.pipeline.shown import shown
 
@@ -63,7 +67,7 @@ def test_output_size_matches_conv2d(artifacts: Artifacts, configs: np.ndarray) -
     assert not mismatch, f"conv_output_size: {mismatch} (PyTorch rounds down: floor)"
 
 
-@grade("conv_output_size", weight=1)
+@grade_property("conv_output_size", weight=1)
 def test_output_size_returns_whole_numbers(artifacts: Artifacts) -> None:
     """conv_output_size returns whole numbers"""
     sizes = artifacts.probe("conv_output_size").arrays["sizes"]

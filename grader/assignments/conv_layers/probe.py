@@ -74,17 +74,21 @@ def probe_lesson_layers(namespace: dict, inputs: Mapping[str, np.ndarray]):
 
 
 def probe_cnn_classifier(namespace: dict, inputs: Mapping[str, np.ndarray]):
-    """Output shape of ``CNN()`` on a 130x130 RGB batch and its linear layers' sizes."""
+    """``CNN()``'s scores on two 130x130 RGB batches (the first one twice) and its linear layers' sizes."""
     import torch
     from torch import nn
 
     cnn = namespace["CNN"]()
+    cnn.eval()
     linears = [module for module in cnn.modules() if isinstance(module, nn.Linear)]
+    generator = torch.Generator().manual_seed(130)
+    first, second = (torch.rand(2, 3, 130, 130, generator=generator) for _ in range(2))
     with torch.no_grad():
-        out = cnn(torch.zeros(2, 3, 130, 130))
+        out, again, other = cnn(first), cnn(first), cnn(second)
     return {"out_shape": list(out.shape), "linear_in": [layer.in_features for layer in linears],
             "linear_out": [layer.out_features for layer in linears],
-            "cnn_is_module": isinstance(namespace.get("cnn"), nn.Module)}, {}
+            "cnn_is_module": isinstance(namespace.get("cnn"), nn.Module)}, {
+        "scores": _numpy(out), "again": _numpy(again), "other": _numpy(other)}
 
 
 PROBES = {"conv_net": probe_conv_net, "lesson_layers": probe_lesson_layers,

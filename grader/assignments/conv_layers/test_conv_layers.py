@@ -1,4 +1,8 @@
-"""Hidden checks of conv_layers: outputs on unseen images, layer hyperparameters and shapes."""
+"""Hidden checks of conv_layers: outputs on unseen images, layer hyperparameters and shapes.
+
+Checks marked ``grade_property`` (weights stored as given, layer sizes) count only beside a
+passing value check of the same grade id (grader.checks.registry).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grader.checks.registry import grade
+from grader.checks.registry import grade, grade_property
 from grader.pipeline.artifacts import Artifacts
 from grader.pipeline.shown import MAX_VALUE_CHARS, capped, shown
 
@@ -25,7 +29,7 @@ def assert_stage(name: str, got: np.ndarray, expected: np.ndarray) -> None:
         f"{name} differs from the expected output by up to {np.abs(got - expected).max():.3g}")
 
 
-@grade("conv_net", weight=1)
+@grade_property("conv_net", weight=1)
 def test_conv_layer_holds_the_filters_without_bias(artifacts: Artifacts) -> None:
     """Net(weight) has one bias-free Conv2d whose weights are the given filters"""
     probe = artifacts.probe("conv_net")
@@ -94,14 +98,19 @@ def test_features(artifacts: Artifacts) -> None:
 
 @grade("cnn_classifier", weight=1)
 def test_cnn_maps_rgb_130_to_ten_scores(artifacts: Artifacts) -> None:
-    """CNN() maps (N, 3, 130, 130) to (N, 10), and cnn is a CNN"""
-    probe = artifacts.probe("cnn_classifier").values
-    assert probe["out_shape"] == [2, 10], (
-        f"CNN() maps (2, 3, 130, 130) to {shown(probe['out_shape'])}, expected [2, 10]")
-    assert probe["cnn_is_module"], "expected `cnn = CNN()`, but `cnn` is not an nn.Module"
+    """CNN() maps (N, 3, 130, 130) to (N, 10) scores computed from the images, and cnn is a CNN"""
+    probe = artifacts.probe("cnn_classifier")
+    assert probe.values["out_shape"] == [2, 10], (
+        f"CNN() maps (2, 3, 130, 130) to {shown(probe.values['out_shape'])}, expected [2, 10]")
+    scores, again, other = (probe.arrays[name] for name in ("scores", "again", "other"))
+    assert np.isfinite(scores).all() and np.allclose(scores, again, atol=1e-5), (
+        "two passes over the same images gave different scores: expected scores computed from the images")
+    spread = max(np.abs(scores - other).max(), np.abs(scores[0] - scores[1]).max())
+    assert spread > 1e-6, "CNN() gave the same scores for different images: expected forward to use its input"
+    assert probe.values["cnn_is_module"], "expected `cnn = CNN()`, but `cnn` is not an nn.Module"
 
 
-@grade("cnn_classifier", weight=1)
+@grade_property("cnn_classifier", weight=1)
 def test_cnn_flatten_size(artifacts: Artifacts) -> None:
     """the linear layer after flattening has 20 * 16 * 16 = 5,120 inputs and 10 outputs"""
     probe = artifacts.probe("cnn_classifier").values

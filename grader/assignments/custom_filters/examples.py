@@ -39,19 +39,19 @@ blur_kernel = np.ones((5, 5)) / 25
 blurred_edges = cv2.filter2D(cv2.filter2D(gray, -1, blur_kernel), -1, sobel_x)
 '''}),
     Variant("correct-convolve2d-pad-and-windows", "custom_filters", {"convolve2d": CONVOLVE_PAD_WINDOWS}),
-    Variant("mistake-sobel-wrong-direction", "custom_filters", {"sobel_x": SOBEL_Y}, {"sobel_x": 1 / 4}),
+    Variant("mistake-sobel-wrong-direction", "custom_filters", {"sobel_x": SOBEL_Y}, {"sobel_x": 0.0}),
     Variant("mistake-convolve2d-flips-kernel", "custom_filters", {"convolve2d": CONVOLVE_FLIPPED},
-            {"convolve2d": 1 / 5}),
+            {"convolve2d": 0.0}),
     Variant("mistake-convolve2d-calls-opencv", "custom_filters", {"convolve2d": CONVOLVE_WITH_CV2},
             {"convolve2d": 4 / 5}),
     Variant("mistake-blur-not-normalised", "custom_filters", {"blur_then_edges": '''
 blur_kernel = np.ones((3, 3))
 blurred_edges = cv2.filter2D(cv2.filter2D(gray, -1, blur_kernel), -1, sobel_x)
-'''}, {"blur_then_edges": 1 / 3}),
+'''}, {"blur_then_edges": 0.0}),
     Variant("mistake-convolve2d-reflect-padding", "custom_filters",
             {"convolve2d": CONVOLVE_PAD_WINDOWS.replace("np.pad(np.asarray(image, dtype=float), k)",
                                                         "np.pad(np.asarray(image, dtype=float), k, mode='reflect')")},
-            {"convolve2d": 1 / 5}),
+            {"convolve2d": 0.0}),
     Variant("mistake-high-pass-integer-weights", "custom_filters", {"high_pass_5x5": '''
 high_pass_5x5 = -np.ones((5, 5))
 high_pass_5x5[2, 2] = 24

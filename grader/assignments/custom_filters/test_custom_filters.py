@@ -1,17 +1,47 @@
-"""Hidden checks of custom_filters, on images the student never saw."""
+"""Hidden checks of custom_filters, on images the student never saw.
+
+Expected values come from the grader's own inputs: ``filtered_x`` and ``blurred_edges`` are
+checked on the grader's copy of the locked road ``gray`` (:func:`locked_gray`), never on the
+``gray`` the notebook exported, which a student could overwrite. Checks marked with
+``grade_property`` (a size, a sum, an answer consistent with the student's own kernel) count
+only beside a passing value check of the same grade id (grader.checks.registry).
+"""
 
 from __future__ import annotations
+
+import functools
 
 import cv2
 import numpy as np
 import pytest
 
-from grader.checks.registry import grade
+from grader.checks.registry import grade, grade_property
 from grader.images import road_scene
 from grader.pipeline.artifacts import Artifacts
 from grader.pipeline.shown import MAX_VALUE_CHARS, capped, shown
 
 SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float64)
+LOCKED_GRAY_SEED = 0  # the notebook's locked cell: gray = road_scene(seed=0)
+
+
+@functools.lru_cache(maxsize=1)
+def locked_gray() -> np.ndarray:
+    """The grader's own copy of the locked input ``gray`` (read-only)."""
+    gray = road_scene(seed=LOCKED_GRAY_SEED)
+    gray.setflags(write=False)
+    return gray
+
+
+def gray_note(artifacts: Artifacts) -> str:
+    """A note for a student whose exported ``gray`` is not the locked road image, else ""."""
+    try:
+        theirs = artifacts.raw_array("gray")
+    except Exception:  # noqa: BLE001 - a missing or unreadable gray is a differing gray
+        theirs = None
+    if theirs is not None and theirs.shape == locked_gray().shape and np.array_equal(theirs, locked_gray()):
+        return ""
+    return (" (your `gray` is not the locked road image: it was changed after the locked cell; "
+            "expected values are computed from the locked image)")
 
 
 def correlate(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -53,18 +83,27 @@ def test_sobel_x_finds_vertical_not_horizontal_edges(artifacts: Artifacts, steps
         "expected a strong response to vertical edges only")
 
 
-@grade("sobel_x", weight=1)
+@grade_property("sobel_x", weight=1)
 def test_filtered_x_is_gray_through_sobel_x(artifacts: Artifacts) -> None:
-    """filtered_x equals cv2.filter2D(gray, -1, sobel_x)"""
-    gray, kernel = artifacts.raw_array("gray"), artifacts.array("sobel_x", ndim=2)
+    """filtered_x equals cv2.filter2D(gray, -1, sobel_x) on the locked road image"""
+    kernel, note = artifacts.array("sobel_x", ndim=2), gray_note(artifacts)
     got = artifacts.array("filtered_x", ndim=2)
-    expected = cv2.filter2D(gray, -1, kernel).astype(np.float64)
-    assert got.shape == expected.shape, f"filtered_x has shape {shown(got.shape)}, expected {expected.shape}"
+    expected = cv2.filter2D(locked_gray(), -1, kernel).astype(np.float64)
+    assert got.shape == expected.shape, f"filtered_x has shape {shown(got.shape)}, expected {expected.shape}{note}"
     assert np.abs(got - expected).max() <= 1, (
-        f"expected filtered_x = cv2.filter2D(gray, -1, sobel_x), differs by up to {np.abs(got - expected).max():g}")
+        f"expected filtered_x = cv2.filter2D(gray, -1, sobel_x), differs by up to {np.abs(got - expected).max():g}"
+        f"{note}")
 
 
-@grade("blur_then_edges", weight=1)
+@grade_property("sobel_x", weight=0)
+def test_gray_is_the_locked_image(artifacts: Artifacts) -> None:
+    """gray is still the locked road image"""
+    assert not gray_note(artifacts), (
+        "expected `gray` to stay the locked road image, but it was changed after the locked cell: "
+        "filtered_x and blurred_edges are checked on the locked image (this note costs no points)")
+
+
+@grade_property("blur_then_edges", weight=1)
 def test_blur_kernel_sums_to_one(artifacts: Artifacts) -> None:
     """blur_kernel's weights sum to 1"""
     kernel = artifacts.array("blur_kernel", ndim=2)
@@ -73,30 +112,33 @@ def test_blur_kernel_sums_to_one(artifacts: Artifacts) -> None:
 
 @grade("blur_then_edges", weight=1)
 def test_blur_kernel_smooths(artifacts: Artifacts) -> None:
-    """blur_kernel averages: non-negative weights that reduce noise on an unseen image"""
+    """blur_kernel averages: non-negative weights that keep a flat image and reduce noise on an unseen one"""
     kernel = artifacts.array("blur_kernel", ndim=2)
     assert kernel.shape[0] % 2 == 1 and kernel.shape[0] == kernel.shape[1] > 1, (
         f"expected an odd square kernel larger than 1x1, got shape {shown(kernel.shape)}")
     assert (kernel >= 0).all(), f"expected non-negative weights (an average), got {shown(kernel)}"
+    flat = cv2.filter2D(np.full((30, 30), 77.0), cv2.CV_64F, kernel)[4:-4, 4:-4]
+    assert np.allclose(flat, 77.0, atol=1e-3), (
+        f"a flat image of 77 became {flat.min():.4g} to {flat.max():.4g}: expected an average to keep it at 77")
     noise = np.random.default_rng(5).normal(128, 40, size=(64, 64))
     smoothed = cv2.filter2D(noise, cv2.CV_64F, kernel)[4:-4, 4:-4]
     ratio = smoothed.std() / noise.std()
     assert ratio < 0.8, f"blurring noise kept {ratio:.0%} of its spread; expected it to smooth (< 80%)"
 
 
-@grade("blur_then_edges", weight=1)
+@grade_property("blur_then_edges", weight=1)
 def test_blurred_edges_is_blur_then_sobel(artifacts: Artifacts) -> None:
-    """blurred_edges equals sobel_x applied to the blurred gray image"""
-    gray = artifacts.raw_array("gray")
+    """blurred_edges equals sobel_x applied to the blurred gray image (the locked road image)"""
     blur, sobel = artifacts.array("blur_kernel", ndim=2), artifacts.array("sobel_x", ndim=2)
-    expected = cv2.filter2D(cv2.filter2D(gray, -1, blur), -1, sobel).astype(np.float64)
-    got = artifacts.array("blurred_edges", ndim=2)
-    assert got.shape == expected.shape, f"blurred_edges has shape {shown(got.shape)}, expected {expected.shape}"
+    expected = cv2.filter2D(cv2.filter2D(locked_gray(), -1, blur), -1, sobel).astype(np.float64)
+    got, note = artifacts.array("blurred_edges", ndim=2), gray_note(artifacts)
+    assert got.shape == expected.shape, (
+        f"blurred_edges has shape {shown(got.shape)}, expected {expected.shape}{note}")
     assert np.abs(got - expected).max() <= 1, (
-        f"expected sobel_x applied to the blurred gray, differs by up to {np.abs(got - expected).max():g}")
+        f"expected sobel_x applied to the blurred gray, differs by up to {np.abs(got - expected).max():g}{note}")
 
 
-@grade("high_pass_5x5", weight=1)
+@grade_property("high_pass_5x5", weight=1)
 def test_high_pass_is_5x5_and_sums_to_zero(artifacts: Artifacts) -> None:
     """high_pass_5x5 is 5x5 and its weights sum to 0"""
     kernel = artifacts.array("high_pass_5x5", ndim=2)
@@ -104,7 +146,7 @@ def test_high_pass_is_5x5_and_sums_to_zero(artifacts: Artifacts) -> None:
     assert abs(kernel.sum()) < 1e-6, f"expected weights that sum to 0, these sum to {kernel.sum():g}"
 
 
-@grade("high_pass_5x5", weight=1)
+@grade_property("high_pass_5x5", weight=1)
 def test_high_pass_has_decimal_weights(artifacts: Artifacts) -> None:
     """high_pass_5x5 has non-integer (decimal) weights"""
     kernel = artifacts.array("high_pass_5x5", ndim=2)
@@ -148,7 +190,7 @@ def test_convolve2d_equals_filter2d(artifacts: Artifacts, cases) -> None:
                 f"differs by up to {np.abs(got - expected).max():.3g}{hint if flipped else ''}")
 
 
-@grade("convolve2d", weight=1)
+@grade_property("convolve2d", weight=1)
 def test_convolve2d_returns_float64(artifacts: Artifacts) -> None:
     """convolve2d returns a float64 array"""
     dtypes = artifacts.probe("convolve2d").values["dtypes"]

@@ -37,15 +37,28 @@ def _scores(model: Any, images: np.ndarray) -> np.ndarray:
     return np.asarray(out.detach().cpu().numpy(), dtype=np.float64)
 
 
+def _input_gradient(model: Any, images: np.ndarray) -> float:
+    """How much the scores change with the input: the size of d(sum of squared scores)/d(images), 0 for none."""
+    import torch
+
+    x = torch.from_numpy(images.copy()).requires_grad_(True)
+    out = model(x)
+    if not isinstance(out, torch.Tensor) or not out.requires_grad:
+        return 0.0
+    (grad,) = torch.autograd.grad(out.double().square().sum(), x, allow_unused=True)
+    return 0.0 if grad is None else float(grad.abs().sum())
+
+
 def probe_model(namespace: dict, inputs: Mapping[str, np.ndarray]):
-    """A fresh ``Net()`` in eval mode on random images, and on their midpoints (is it nonlinear?)."""
+    """A fresh ``Net()`` in eval mode on random images, on their midpoints (is it nonlinear?), and its gradient."""
     from torch import nn
 
     model = namespace["Net"]()
     model.eval()
     first, second = inputs["probe"][:4], inputs["probe"][4:]
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    return {"is_module": isinstance(model, nn.Module), "n_linear": len(linears)}, {
+    return {"is_module": isinstance(model, nn.Module), "n_linear": len(linears),
+            "input_gradient": _input_gradient(model, first)}, {
         "first": _scores(model, first), "second": _scores(model, second),
         "midpoint": _scores(model, (first + second) / 2), "single": _scores(model, first[:1]),
     }

@@ -1,10 +1,15 @@
-"""Hidden checks of mnist_mlp: the model, its loss, its training and its held-out accuracy."""
+"""Hidden checks of mnist_mlp: the model, its loss, its training and its held-out accuracy.
+
+Checks marked ``grade_property`` (an output shape, a falling history, a checkpoint that loads,
+passes that agree) count only beside a passing value check of the same grade id
+(grader.checks.registry).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from grader.checks.registry import grade
+from grader.checks.registry import grade, grade_property
 from grader.pipeline.artifacts import ArtifactError, Artifacts
 from grader.pipeline.shown import MAX_VALUE_CHARS, capped, shown
 
@@ -30,7 +35,7 @@ def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
     return float((scores.argmax(axis=1) == labels).mean())
 
 
-@grade("mlp_model", weight=2)
+@grade_property("mlp_model", weight=2)
 def test_net_maps_images_to_ten_scores(artifacts: Artifacts) -> None:
     """Net() maps (N, 1, 28, 28) to (N, 10)"""
     probe = artifacts.probe("mlp_model")
@@ -43,10 +48,12 @@ def test_net_maps_images_to_ten_scores(artifacts: Artifacts) -> None:
 
 @grade("mlp_model", weight=1)
 def test_net_has_a_hidden_layer_and_a_nonlinearity(artifacts: Artifacts) -> None:
-    """Net has at least one hidden layer with a nonlinearity"""
+    """Net has at least one hidden layer with a nonlinearity, and its scores depend on the image"""
     probe = artifacts.probe("mlp_model")
     assert probe.values["n_linear"] >= 2, (
         f"expected at least 2 nn.Linear layers (a hidden layer), found {shown(probe.values['n_linear'])}")
+    assert probe.values.get("input_gradient", 0.0) > 0, (
+        "expected scores computed from the image x, but they do not change with x (forward ignores its input)")
     midpoint = (probe.arrays["first"] + probe.arrays["second"]) / 2
     assert not np.allclose(probe.arrays["midpoint"], midpoint, atol=1e-6), (
         "expected a nonlinearity (such as ReLU) between the layers, but the network is linear")
@@ -88,7 +95,7 @@ def losses(artifacts: Artifacts) -> tuple[np.ndarray, np.ndarray]:
     return train, valid
 
 
-@grade("mlp_train", weight=1)
+@grade_property("mlp_train", weight=1)
 def test_losses_fall(artifacts: Artifacts) -> None:
     """train_losses and valid_losses hold one number per epoch, and the training loss falls"""
     train, _ = losses(artifacts)
@@ -96,7 +103,7 @@ def test_losses_fall(artifacts: Artifacts) -> None:
         f"the training loss went from {train[0]:.4f} to {train[-1]:.4f}; expected it to fall")
 
 
-@grade("mlp_train", weight=1)
+@grade_property("mlp_train", weight=1)
 def test_checkpoint_loads_into_net(artifacts: Artifacts) -> None:
     """model.pt holds a state_dict that loads into Net()"""
     artifacts.probe("mlp_train")
@@ -127,7 +134,7 @@ def test_heldout_accuracy(artifacts: Artifacts) -> None:
     assert measured >= threshold, f"held-out accuracy {measured:.3f}, expected at least {threshold:.2f}"
 
 
-@grade("mlp_test", weight=1)
+@grade_property("mlp_test", weight=1)
 def test_eval_mode_is_deterministic(artifacts: Artifacts) -> None:
     """in eval mode two forward passes agree (dropout off)"""
     probe = artifacts.probe("mlp_train")
