@@ -103,7 +103,7 @@ def test_results_and_kept_files_come_back_to_the_coordinator(graded_on_cluster) 
     for student in ("reference", "mistaken", "untouched"):
         folder = course / "autograded" / student / QUIZ_ID
         result = json.loads((folder / "results.json").read_text())
-        assert result["status"] == "OK" and result["submission_sha256"]
+        assert result["status"] == "OK" and result["extra_data"]["submission_sha256"]
         executed = nbformat.read(folder / f"{QUIZ_ID}.ipynb", as_version=4)
         assert executed.metadata.get("papermill", {}).get("duration")  # the executed notebook, not the submission
         assert "grader-export" in executed.cells[-1].metadata.get("tags", [])

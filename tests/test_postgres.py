@@ -114,7 +114,7 @@ def test_nbgrader_export_reads_the_postgres_gradebook(graded: GradedCourse) -> N
 def test_feedback_is_written_for_each_submission(graded: GradedCourse) -> None:
     for student, score in EXPECTED.items():
         page = (graded.path / "feedback" / student / QUIZ / f"{QUIZ}.html").read_text(encoding="utf-8")
-        assert f"<strong>{score:g} / 14</strong>" in page
+        assert f"<strong>{score:.2f} / 14.00</strong>" in page
         assert all(f"<code>{grade_id}</code>" in page for grade_id in GRADE_IDS[QUIZ])
 
 

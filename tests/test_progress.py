@@ -34,7 +34,16 @@ def test_each_line_says_how_far_the_batch_is_and_the_summary_counts_everything()
     assert all("ETA" in line for line in lines[1:]) and lines[-1].endswith("ETA 0s")
     summary = progress.summary()
     assert summary.startswith("graded 3 submission(s) in ")
-    assert "2 OK, 1 CELL_TIMEOUT" in summary and "6 of 42 points (14%)" in summary
+    assert "2 OK, 1 CELL_TIMEOUT" in summary and "6.00 of 42.00 points (14%)" in summary
+
+
+def test_scores_show_with_two_decimals() -> None:
+    out = io.StringIO()
+    progress = GradingProgress(out)
+    progress.start(1)
+    progress.add(result("ada", 7.0 / 6.0))
+    assert " 1.17 / 14.00 " in out.getvalue().splitlines()[-1]
+    assert "1.17 of 14.00 points" in progress.summary()
 
 
 def test_format_seconds_reads_like_a_clock() -> None:

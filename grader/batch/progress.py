@@ -9,6 +9,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
+from grader.pipeline.shown import points
 from grader.results.records import SubmissionResult
 
 
@@ -56,8 +57,8 @@ class GradingProgress:
         """One graded submission."""
         self.results.append(result)
         count = f"{len(self.results)}/{self.total}"
-        line = (f"{count:>9}  {result.student:<20} {result.assignment:<16} {round(result.score, 2):>6g} / "
-                f"{result.max_score:<4g} {result.status.value:<16} {result.execution_time:>6.1f}s")
+        line = (f"{count:>9}  {result.student:<20} {result.assignment:<16} {points(result.score):>6} / "
+                f"{points(result.max_score):<6} {result.status.value:<16} {result.execution_time:>6.1f}s")
         if self.bar is not None:
             self.bar.write(line, file=self.out)
             self.bar.update(1)
@@ -76,4 +77,4 @@ class GradingProgress:
         rate = n / elapsed * 60 if elapsed > 0 else 0.0
         counts = ", ".join(f"{count} {status}" for status, count in statuses.most_common())
         return (f"graded {n} submission(s) in {format_seconds(elapsed)} ({rate:.1f} per minute): {counts or 'none'}; "
-                f"{round(earned, 2):g} of {possible:g} points ({earned / possible:.0%})")
+                f"{points(earned)} of {points(possible)} points ({earned / possible:.0%})")

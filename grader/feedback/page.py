@@ -14,6 +14,7 @@ from grader.pipeline.shown import (
     capped,
     capped_output,
     output_limit,
+    points,
 )
 from grader.results.records import SubmissionResult, write_atomically
 
@@ -78,7 +79,8 @@ def _page(result: SubmissionResult, figures_html: str) -> str:
     limit = output_limit(len(result.tests))
     rows = "\n".join(
         f"<tr><td><code>{html.escape(capped(test.grade_id, MAX_NAME_CHARS))}</code></td>"
-        f'<td class="score">{test.score:g} / {test.max_score:g}</td><td>{_message_html(test.output, limit)}</td></tr>'
+        f'<td class="score">{points(test.score)} / {points(test.max_score)}</td>'
+        f"<td>{_message_html(test.output, limit)}</td></tr>"
         for test in result.tests
     )
     title = (f"{html.escape(capped(result.assignment, MAX_NAME_CHARS))}: feedback for "
@@ -86,7 +88,7 @@ def _page(result: SubmissionResult, figures_html: str) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title><style>{STYLE}</style></head>
 <body><h1>{title}</h1>
-<p>Score: <strong>{result.score:g} / {result.max_score:g}</strong> &middot; status
+<p>Score: <strong>{points(result.score)} / {points(result.max_score)}</strong> &middot; status
 <code>{html.escape(result.status.value)}</code> &middot; graded in {result.execution_time:.1f} s</p>
 <p>{html.escape(capped(result.output, MAX_SUMMARY_CHARS))}</p>
 <table><thead><tr><th>part</th><th>score</th><th>what the grader checked</th></tr></thead>

@@ -29,6 +29,11 @@ _NOUNS = {"str": "string", "NoneType": "None"}
 _MORE = "..."
 
 
+def points(value: float) -> str:
+    """A score as people read it: two decimals (results.json and the gradebook keep four)."""
+    return f"{value:.2f}"
+
+
 def printable(text: str) -> str:
     """``text`` with control characters (but tab and newline) and lone surrogates as U+FFFD: it encodes as UTF-8."""
     return _UNPRINTABLE.sub("\ufffd", text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import tempfile
@@ -10,6 +11,8 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+
+import jsonschema
 
 from grader.course.layout import AUTOGRADED
 from grader.pipeline.shown import (
@@ -20,6 +23,8 @@ from grader.pipeline.shown import (
     capped_output,
     output_limit,
 )
+
+RESULTS_SCHEMA = Path(__file__).resolve().parent / "gradescope_results.schema.json"
 
 
 class Status(StrEnum):
@@ -49,8 +54,13 @@ class GradeResult:
     def to_json(self, limit: int = MAX_OUTPUT_CHARS) -> dict:
         """This grade id as one entry of results.json's ``tests``, its output capped at ``limit`` characters."""
         return {"name": capped(self.grade_id, MAX_NAME_CHARS), "score": round(self.score, 4),
-                "max_score": self.max_score, "output": capped_output(self.output, limit),
-                "visibility": capped(self.visibility, MAX_NAME_CHARS)}
+                "max_score": self.max_score, "status": "passed" if self.passed else "failed",
+                "output": capped_output(self.output, limit), "visibility": capped(self.visibility, MAX_NAME_CHARS)}
+
+    @property
+    def passed(self) -> bool:
+        """Full marks: Gradescope shows a part as passed only then (a partial score is a failed part)."""
+        return round(self.score, 4) >= self.max_score
 
 
 @dataclass(frozen=True)
@@ -76,7 +86,8 @@ class SubmissionResult:
         return sum(test.max_score for test in self.tests)
 
     def to_json(self) -> dict:
-        """Gradescope's results format, with the contract's ``status``; every text capped (grader.pipeline.shown).
+        """Gradescope's results format, with the contract's ``status`` (also in ``extra_data``, beside the submitted
+        file's SHA-256); every text capped (grader.pipeline.shown).
 
         The outputs of all grade ids share :data:`~grader.pipeline.shown.OUTPUTS_BUDGET_CHARS`: results.json
         stays under :data:`~grader.pipeline.shown.MAX_RESULTS_BYTES` whatever the checks or the notebook said.
@@ -85,7 +96,8 @@ class SubmissionResult:
         return {"score": self.score, "execution_time": round(self.execution_time, 3),
                 "output": capped(self.output, MAX_SUMMARY_CHARS), "status": self.status.value,
                 "tests": [test.to_json(limit) for test in self.tests],
-                "submission_sha256": capped(self.submission_sha256, MAX_NAME_CHARS)}
+                "extra_data": {"status": self.status.value,
+                               "submission_sha256": capped(self.submission_sha256, MAX_NAME_CHARS)}}
 
 
 def zero_result(student: str, assignment: str, status: Status, reason: str,
@@ -109,9 +121,32 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+class ResultsFormatError(ValueError):
+    """A results.json that Gradescope's format (and the contract's additions) does not allow."""
+
+    def __init__(self, message: str, *, where: str) -> None:
+        super().__init__(f"results.json at {where or 'its top'}: {message}")
+        self.where = where
+
+
+@functools.cache
+def _results_validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8"))
+    return jsonschema.Draft7Validator(schema)
+
+
+def check_results_format(data: dict) -> None:
+    """Raise :class:`ResultsFormatError` unless ``data`` follows grader/results/gradescope_results.schema.json."""
+    error = jsonschema.exceptions.best_match(_results_validator().iter_errors(data))
+    if error is not None:
+        raise ResultsFormatError(error.message, where="/".join(str(part) for part in error.absolute_path))
+
+
 def write_results_json(path: Path, result: SubmissionResult) -> None:
-    """Write ``results.json`` for one submission."""
-    write_atomically(path, json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+    """Write ``results.json`` for one submission, checked against Gradescope's format first."""
+    data = result.to_json()
+    check_results_format(data)
+    write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def read_results_json(path: Path, student: str, assignment: str) -> SubmissionResult:
@@ -119,8 +154,9 @@ def read_results_json(path: Path, student: str, assignment: str) -> SubmissionRe
     data = json.loads(path.read_text(encoding="utf-8"))
     tests = tuple(GradeResult(t["name"], float(t["score"]), float(t["max_score"]), t["output"],
                               t.get("visibility", "visible")) for t in data["tests"])
+    digest = data.get("extra_data", {}).get("submission_sha256", data.get("submission_sha256", ""))
     return SubmissionResult(student, assignment, Status(data["status"]), float(data["execution_time"]),
-                            data["output"], tests, str(data.get("submission_sha256", "")))
+                            data["output"], tests, str(digest))
 
 
 def grades_csv_columns(results: list[SubmissionResult]) -> list[str]:
