@@ -102,8 +102,6 @@ def probe_conv_net(namespace: dict, inputs: Mapping[str, np.ndarray]):
             "parameter_shapes": [list(p.shape) for p in islice(model.parameters(), MAX_LAYERS)]}, arrays
 
 
-
-
 def follows_its_layers(features: Any, children: list[Any], found: list[dict], generator: Any) -> bool:
     """Whether ``features`` computes its measured layers in order, on inputs of two sizes."""
     import torch
