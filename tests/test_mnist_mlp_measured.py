@@ -67,7 +67,7 @@ def test_a_hand_written_history_with_untrained_weights_scores_zero(seed, net, in
     real = valid_loss(model, inputs)
     fractions, failed = graded([2.9, 2.6, 2.31], [real + 0.2, real + 0.1, real], inputs, tmp_path)
     assert fractions["mlp_train"] == 0.0, failed
-    assert "well below chance" in failed["test_losses_fall"]
+    assert "expected a loss well below chance" in failed["test_losses_fall"]
     told = failed["test_checkpoint_loads_into_net"]
     assert ("weights Net() starts from" in told) if seed == 0 else ("no better than an untrained Net()" in told)
 

@@ -26,7 +26,8 @@ def mean_loss(scores: np.ndarray, labels: np.ndarray) -> float:
 
 
 CHANCE = math.log(10)  # the loss of a model that guesses among ten classes
-LEARNED = CHANCE / 2  # a trained model's held-out loss is at most this (the lesson's MLP: about 0.4 after 15 epochs)
+LEARNED = CHANCE / 2  # a model that learned has a held-out loss at most this (the lesson's MLP: about 0.4),
+LEARNED_ACCURACY = 0.5  # or a held-out accuracy at least this (five times chance: training only its last layer)
 BETTER_THAN_INITIAL = 0.05  # a trained model's held-out loss is lower than Net()'s initial one by at least this
 
 
@@ -145,14 +146,16 @@ def assert_trained(artifacts: Artifacts) -> None:
 
 @grade("mlp_train", weight=1)
 def test_losses_fall(artifacts: Artifacts) -> None:
-    """the training loss falls, and the saved model learned: its loss on digits it never saw is well below chance"""
+    """the training loss falls, and the saved model learned: on digits it never saw it does far better than chance"""
     train, _ = losses(artifacts)
     assert len(train) < 2 or train[-1] < train[0], (
         f"the training loss went from {train[0]:.4f} to {train[-1]:.4f}; expected it to fall")
-    measured = predicted_loss(artifacts.probe("mlp_train").arrays["heldout"], artifacts.inputs["heldout_labels"])
-    assert measured <= LEARNED, (
-        f"the saved model's loss on digits it never saw is {measured:.3f}, expected well below chance "
-        f"(ln 10 = {CHANCE:.3f}): at most {LEARNED:.3f}")
+    scores, labels = artifacts.probe("mlp_train").arrays["heldout"], artifacts.inputs["heldout_labels"]
+    loss, right = predicted_loss(scores, labels), accuracy(scores, labels)
+    assert loss <= LEARNED or right >= LEARNED_ACCURACY, (
+        f"the saved model's loss on digits it never saw is {loss:.3f} and its accuracy {right:.3f}: expected a "
+        f"loss well below chance (ln 10 = {CHANCE:.3f}), at most {LEARNED:.3f}, or an accuracy of at least "
+        f"{LEARNED_ACCURACY}")
 
 
 @grade("mlp_train", weight=1)
