@@ -193,7 +193,7 @@ def probe_cnn_classifier(namespace: dict, inputs: Mapping[str, np.ndarray]):
     return {"out_shape": list(out.shape),
             "depends_on_input": out is not None and out2 is not None and not same(out2, out.float().cpu()),
             "cnn_shape": None if given is None else list(given.shape),
-            "convs": conv_calls(cnn, x, generator), "parameters": used_parameters(cnn, x, generator)}, {}
+            "convs": conv_calls(cnn, x, generator), "parameters": used_parameters(cnn, x[:1], generator)}, {}
 
 
 PROBES = {"conv_net": probe_conv_net, "lesson_layers": probe_lesson_layers,
