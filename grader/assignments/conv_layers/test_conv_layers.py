@@ -38,9 +38,10 @@ def test_conv_layer_holds_the_filters_without_bias(artifacts: Artifacts) -> None
     expected = artifacts.inputs["filters"][:, None].astype(np.float64)
     got = probe.arrays["weight_0"]
     assert got.shape == expected.shape and np.allclose(got, expected), (
-        f"the conv weights (shape {shown(got.shape)}) are not the given filters {expected.shape}")
+        f"expected the conv weights to be the given filters {expected.shape}, got others of shape {shown(got.shape)}")
     shapes = probe.values["parameter_shapes"]
-    assert shapes == [[4, 1, 4, 4]], f"expected the conv's (4, 1, 4, 4) weights as Net's only parameters, got {shapes}"
+    assert shapes == [[4, 1, 4, 4]], (
+        f"expected the conv's (4, 1, 4, 4) weights as Net's only parameters, got {shown(shapes)}")
     other = torch.from_numpy(artifacts.inputs["other_filters"][:, None].astype(np.float32))
     expected_x = F.conv2d(torch.from_numpy(artifacts.inputs["images"].astype(np.float32)), other).numpy()
     got_x = probe.arrays.get("other_conv_x", np.zeros(0))
