@@ -178,3 +178,27 @@ def test_the_reference_leaves_the_locked_inputs_alone(inputs, tmp_path: Path) ->
     assert measured["conv1"] == {"kind": "Conv2d", "in": 1, "out": 16, "kernel": [2, 2], "stride": [2, 2],
                                  "padding": [0, 0], "bias": True}
     assert [layer["kind"] for layer in measured["features"]] == ["Conv2d", "MaxPool2d", "ReLU"] * 2
+
+
+@pytest.mark.parametrize(("layer", "settings"), [
+    ("nn.Conv2d(3, 5, (3, 2), stride=(2, 1), padding=(1, 0), bias=False)",
+     {"in": 3, "out": 5, "kernel": [3, 2], "stride": [2, 1], "padding": [1, 0], "bias": False}),
+    ('nn.Conv2d(4, 6, 5, padding="same")', {"kernel": [5, 5], "stride": [1, 1], "padding": [2, 2], "bias": True}),
+    ("nn.Sequential(nn.Conv2d(2, 2, 3, stride=3))", {"in": 2, "kernel": [3, 3], "stride": [3, 3], "padding": [0, 0]}),
+    ("nn.MaxPool2d(3, 2)", {"kind": "MaxPool2d", "kernel": 3, "stride": 2}),
+    ("nn.MaxPool2d(2)", {"kind": "MaxPool2d", "kernel": 2, "stride": 2}),
+    ("nn.ReLU(inplace=True)", {"kind": "ReLU"}),
+    ("nn.AvgPool2d(2)", {"kind": "other"}),
+    ("nn.Conv2d(1, 1, 3, dilation=2)", {"kind": "other"}),
+])
+def test_a_layer_is_measured_by_what_it_computes(layer: str, settings: dict) -> None:
+    import torch
+    from torch import nn  # noqa: F401 - the layers above are written with it
+
+    from grader.assignments.conv_layers.layers import measure
+
+    module = eval(layer)  # noqa: S307 - the test's own layers
+    if "Pool" not in layer:  # a pooling layer's forward reads its kernel_size: that one is behaviour
+        module.kernel_size, module.in_channels = (7, 7), 99  # attributes that lie change nothing measured
+    measured = measure(module, torch.Generator().manual_seed(0))
+    assert {key: measured.get(key) for key in settings} == settings
