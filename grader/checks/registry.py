@@ -41,8 +41,8 @@ class CheckOutcome:
 
 
 def has_evidence(outcomes: Sequence[CheckOutcome]) -> bool:
-    """Whether a value check among ``outcomes`` passed."""
-    return any(outcome.passed and outcome.evidence for outcome in outcomes)
+    """Whether a value check among ``outcomes`` passed; a check of weight 0 (a note to the student) is no evidence."""
+    return any(outcome.passed and outcome.evidence and outcome.weight > 0 for outcome in outcomes)
 
 
 def earned_share(outcomes: Sequence[CheckOutcome]) -> float:

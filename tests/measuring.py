@@ -1,0 +1,94 @@
+"""An assignment's probes and hidden checks in this process, on a submission made of the source notebook.
+
+As tests/test_pooling_layers_content.py does for pooling_layers, for any assignment: each
+submission is the source notebook with some solution cells replaced; its probe cells run in a
+namespace as grader.probing.probe runs them (the assignment's ``probe_names`` first), and the hidden
+checks run through pytest with the grader's own collector.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader.assignments import checks_file, module, probe_names, probe_spec
+from grader.checks.registry import CheckOutcome
+from grader.checks.runner import CheckCollector, pytest_arguments
+from grader.pipeline.artifacts import Artifacts, ProbeResult
+from grader.probing.probe import cell_sources, run_cells
+from tests.submissions import GRADE_IDS, reference_cells
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def read_only_inputs(assignment: str, parameters: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The unseen inputs, read-only as the grader hands them out."""
+    made = probe_spec(assignment).make_inputs(parameters)
+    for array in made.values():
+        array.setflags(write=False)
+    return made
+
+
+def submission(assignment: str, cells: dict[str, str]) -> dict:
+    """The source notebook (plain JSON) with its solution cells replaced by ``cells`` where named."""
+    notebook = json.loads((REPO / "source" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8"))
+    solutions = {**reference_cells(REPO, assignment), **cells}
+    for cell in notebook["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("solution"):
+            cell["source"] = solutions[meta["grade_id"]]
+    return notebook
+
+
+def probe_namespace(assignment: str, notebook: dict) -> tuple[dict, dict[str, str]]:
+    """The probe cells run as grader.probing.probe runs them: (namespace, cell id -> error)."""
+    sources = cell_sources(notebook, probe_spec(assignment).cells)
+    namespace: dict = {**probe_names(assignment), "__name__": "__main__", "__cells__": dict(sources)}
+    return namespace, run_cells(sources, namespace)
+
+
+def probe_results(assignment: str, namespace: dict, errors: dict[str, str],
+                  inputs: dict[str, np.ndarray]) -> dict[str, ProbeResult]:
+    """Each grade id's probe on ``namespace``, its output read back as plain data."""
+    results = {}
+    for grade_id, run_probe in probe_spec(assignment).probes.items():
+        try:
+            values, arrays = run_probe(namespace, inputs)
+        except Exception as error:  # noqa: BLE001 - as grader.probing.probe: the probe fails, the checks say why
+            cause = errors.get(grade_id) or f"{type(error).__name__}: {error}"
+            results[grade_id] = ProbeResult(f"expected your code to run; {cause}", {}, {})
+            continue
+        plain = {name: np.asarray(array, dtype=np.float64) for name, array in arrays.items()}
+        results[grade_id] = ProbeResult("", json.loads(json.dumps(values)), plain)
+    return results
+
+
+def artifacts_of(assignment: str, cells: dict[str, str], inputs: dict[str, np.ndarray], workdir: Path,
+                 values: dict | None = None, parameters: dict | None = None) -> Artifacts:
+    """The artifacts the grader would hold for a submission with these solution cells (exported ``values``)."""
+    namespace, errors = probe_namespace(assignment, submission(assignment, cells))
+    parameters = dict(getattr(module(assignment), "PARAMETERS", {}) if parameters is None else parameters)
+    return Artifacts(assignment, workdir, parameters, values or {}, {},
+                     probe_results(assignment, namespace, errors, inputs), inputs)
+
+
+def run_checks(artifacts: Artifacts) -> list[CheckOutcome]:
+    """The hidden checks of the assignment, run by pytest with the grader's collector."""
+    collector = CheckCollector(artifacts)
+    code = pytest.main([str(checks_file(artifacts.assignment)), *pytest_arguments()], plugins=[collector])
+    assert code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED), f"the checks could not run: {code}"
+    return collector.outcomes_for_run()
+
+
+def shares(assignment: str, outcomes: list[CheckOutcome]) -> dict[str, float]:
+    """The fraction of each grade id's points, as grader.pipeline.autograde.scored weighs its checks."""
+    fractions = {}
+    for grade_id in GRADE_IDS[assignment]:
+        mine = [outcome for outcome in outcomes if outcome.grade_id == grade_id]
+        assert mine, f"no check for {grade_id}"
+        fractions[grade_id] = sum(o.weight for o in mine if o.passed) / sum(o.weight for o in mine)
+    return fractions
