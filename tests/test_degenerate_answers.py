@@ -89,6 +89,13 @@ def test_a_property_counts_beside_a_passing_value_check() -> None:
     assert earned_share([prop]) == 0.0
 
 
+def test_a_passing_note_of_weight_zero_is_no_evidence() -> None:
+    note = CheckOutcome("locked inputs unchanged", "g", 0, True, "", True)
+    prop = CheckOutcome("p", "g", 1, True, "", False)
+    wrong = CheckOutcome("v", "g", 3, False, "", True)
+    assert earned_share([note, prop, wrong]) == 0.0
+
+
 def test_not_applicable_kinds_say_why() -> None:
     reasons = [(grade_id, kind) for (_, grade_id), kinds in CORPUS.items() for kind, a in kinds.items()
                if isinstance(a, NotApplicable)]
