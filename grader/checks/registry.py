@@ -14,10 +14,19 @@ from dataclasses import dataclass
 
 import pytest
 
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")  # Gradescope's, least restrictive first
 
-def grade(grade_id: str, weight: float = 1.0, *, evidence: bool = True) -> pytest.MarkDecorator:
-    """Mark a check as counting ``weight`` shares of ``grade_id``'s points (``evidence=False``: a property)."""
-    return pytest.mark.grade(grade_id=grade_id, weight=weight, evidence=evidence)
+
+def grade(grade_id: str, weight: float = 1.0, *, evidence: bool = True, visibility: str = "visible"
+          ) -> pytest.MarkDecorator:
+    """Mark a check as counting ``weight`` shares of ``grade_id``'s points (``evidence=False``: a property).
+
+    ``visibility`` (Gradescope's: ``visible``, ``hidden``, ``after_due_date``, ``after_published``) says when
+    students may read what the check found; the feedback page says only that the check exists until then.
+    """
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"visibility {visibility!r} of a check of {grade_id!r}: expected one of {VISIBILITIES}")
+    return pytest.mark.grade(grade_id=grade_id, weight=weight, evidence=evidence, visibility=visibility)
 
 
 def grade_property(grade_id: str, weight: float = 1.0) -> pytest.MarkDecorator:
@@ -38,6 +47,7 @@ class CheckOutcome:
     passed: bool
     message: str
     evidence: bool = True
+    visibility: str = "visible"
 
 
 def has_evidence(outcomes: Sequence[CheckOutcome]) -> bool:
@@ -61,6 +71,18 @@ def outcome_line(outcome: CheckOutcome, message: str, evidence: bool) -> str:
     if not outcome.passed:
         return f"FAIL: {message}"
     return "PASS: " + ("" if outcome.evidence or evidence else NOT_COUNTED) + message
+
+
+def most_restrictive(visibilities: Sequence[str]) -> str:
+    """The visibility of a part whose checks have ``visibilities``: the most restrictive of them."""
+    return max(visibilities, key=VISIBILITIES.index, default="visible")
+
+
+def withheld_line(outcome: CheckOutcome) -> str:
+    """What a student's feedback says of a check they may not read yet: that it exists, not what it tests."""
+    when = {"hidden": "is not shown to students", "after_due_date": "is shown after the due date",
+            "after_published": "is shown once grades are published"}[outcome.visibility]
+    return f"A hidden check of this part {when}."
 
 
 def first_line(error: BaseException) -> str:

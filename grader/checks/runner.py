@@ -68,7 +68,8 @@ class CheckCollector:
             callspec = getattr(item, "callspec", None)
             doc = f"{doc} ({callspec.id})" if callspec is not None else doc
             outcomes.append(CheckOutcome(item.name, mark.kwargs["grade_id"], float(mark.kwargs["weight"]),
-                                         not error, error or doc, bool(mark.kwargs.get("evidence", True))))
+                                         not error, error or doc, bool(mark.kwargs.get("evidence", True)),
+                                         str(mark.kwargs.get("visibility", "visible"))))
         return outcomes
 
 

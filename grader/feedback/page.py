@@ -80,7 +80,7 @@ def _page(result: SubmissionResult, figures_html: str) -> str:
     rows = "\n".join(
         f"<tr><td><code>{html.escape(capped(test.grade_id, MAX_NAME_CHARS))}</code></td>"
         f'<td class="score">{points(test.score)} / {points(test.max_score)}</td>'
-        f"<td>{_message_html(test.output, limit)}</td></tr>"
+        f"<td>{_message_html(test.student_output or test.output, limit)}</td></tr>"
         for test in result.tests
     )
     title = (f"{html.escape(capped(result.assignment, MAX_NAME_CHARS))}: feedback for "

@@ -21,7 +21,14 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell
 
 from grader.assignments import Declaration, probe_spec
-from grader.checks.registry import CheckOutcome, earned_share, has_evidence, outcome_line
+from grader.checks.registry import (
+    CheckOutcome,
+    earned_share,
+    has_evidence,
+    most_restrictive,
+    outcome_line,
+    withheld_line,
+)
 from grader.checks.session import run_checks
 from grader.course.settings import GraderSettings
 from grader.course.source_cells import NotebookCells
@@ -88,7 +95,10 @@ def scored(outcomes: list[CheckOutcome], grade_id: str, points: float) -> GradeR
         return GradeResult(grade_id, 0.0, points, "no hidden check ran for this part")
     share, evidence = earned_share(mine), has_evidence(mine)
     lines = [outcome_line(o, capped(o.message).replace(chr(10), " "), evidence) for o in mine]
-    return GradeResult(grade_id, round(points * share, 4), points, capped_output("\n".join(lines)))
+    visibility = most_restrictive([o.visibility for o in mine])
+    shown_lines = [line if o.visibility == "visible" else withheld_line(o) for o, line in zip(mine, lines, strict=True)]
+    return GradeResult(grade_id, round(points * share, 4), points, capped_output("\n".join(lines)), visibility,
+                       capped_output("\n".join(shown_lines)) if visibility != "visible" else "")
 
 
 @functools.lru_cache(maxsize=8)

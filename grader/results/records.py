@@ -50,12 +50,16 @@ class GradeResult:
     max_score: float
     output: str
     visibility: str = "visible"
+    student_output: str = ""  # what the feedback page shows when a check is withheld (else ``output``)
 
     def to_json(self, limit: int = MAX_OUTPUT_CHARS) -> dict:
         """This grade id as one entry of results.json's ``tests``, its output capped at ``limit`` characters."""
-        return {"name": capped(self.grade_id, MAX_NAME_CHARS), "score": round(self.score, 4),
-                "max_score": self.max_score, "status": "passed" if self.passed else "failed",
-                "output": capped_output(self.output, limit), "visibility": capped(self.visibility, MAX_NAME_CHARS)}
+        entry = {"name": capped(self.grade_id, MAX_NAME_CHARS), "score": round(self.score, 4),
+                 "max_score": self.max_score, "status": "passed" if self.passed else "failed",
+                 "output": capped_output(self.output, limit), "visibility": capped(self.visibility, MAX_NAME_CHARS)}
+        if self.student_output:
+            entry["extra_data"] = {"student_output": capped_output(self.student_output, limit)}
+        return entry
 
     @property
     def passed(self) -> bool:
@@ -153,7 +157,8 @@ def read_results_json(path: Path, student: str, assignment: str) -> SubmissionRe
     """Read back a ``results.json`` written by :func:`write_results_json`."""
     data = json.loads(path.read_text(encoding="utf-8"))
     tests = tuple(GradeResult(t["name"], float(t["score"]), float(t["max_score"]), t["output"],
-                              t.get("visibility", "visible")) for t in data["tests"])
+                              t.get("visibility", "visible"), t.get("extra_data", {}).get("student_output", ""))
+                  for t in data["tests"])
     digest = data.get("extra_data", {}).get("submission_sha256", data.get("submission_sha256", ""))
     return SubmissionResult(student, assignment, Status(data["status"]), float(data["execution_time"]),
                             data["output"], tests, str(digest))
