@@ -66,7 +66,7 @@ class InterruptingClient(NotebookClient):
         if reply is not None:
             return reply
         kill_kernel(self.km)
-        index = next(number for number, each in enumerate(self.nb.cells) if each is cell)
+        index = next((number for number, each in enumerate(self.nb.cells) if each is cell), -1)
         raise CellIgnoredInterrupt(index, str(nbgrader_metadata(cell).get("grade_id", "")), timeout,
                                    self.interrupt_grace)
 
