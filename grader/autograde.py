@@ -154,8 +154,8 @@ def run_and_check(notebook: nbformat.NotebookNode, submission: Submission, conte
             if kernels is not None:
                 kernels.start_next()
         if executed.timed_out:  # the probe runs what those cells had finished, never the loop they stopped in
-            write_notebook(probe_notebook(notebook, {cell.grade_id: cell.stopped_line for cell in executed.timed_out}),
-                           session.run.scratch / f"{assignment}.ipynb")
+            stopped = {cell.grade_id: cell.stopped_line for cell in executed.timed_out if cell.grade_id}
+            write_notebook(probe_notebook(notebook, stopped), session.run.scratch / f"{assignment}.ipynb")
         try:
             artifacts = collect_artifacts(submission, context, session, out_dir)
         except (ArtifactError, ValueError, OSError) as error:

@@ -119,6 +119,6 @@ def probe_notebook(notebook: NotebookNode, interrupted: dict[str, int]) -> Noteb
     copy = nbformat.from_dict(notebook)
     for cell in copy.cells:
         grade_id = str(nbgrader_metadata(cell).get("grade_id", ""))
-        if cell.cell_type == "code" and grade_id in interrupted:
+        if cell.cell_type == "code" and grade_id and grade_id in interrupted:
             cell.source = finished_part(cell.source, interrupted[grade_id])
     return copy

@@ -46,7 +46,7 @@ def graded_cell(grade_id: str, source: str) -> nbformat.NotebookNode:
 def test_the_probe_runs_only_what_an_interrupted_cell_had_finished(tmp_path: Path) -> None:
     loop = "def g():\n    return 1\nwhile True:\n    pass\n"
     notebook = new_notebook(cells=[graded_cell("first", loop), graded_cell("second", loop), new_code_cell(loop)])
-    probed = probe_notebook(notebook, {"second": 3})
+    probed = probe_notebook(notebook, {"second": 3, "": 3})  # a cell without a grade id is never the probe's
     assert [cell.source for cell in probed.cells] == [loop, "def g():\n    return 1\n", loop]
     assert notebook.cells[1].source == loop, "the grader's own copy is left as it was"
     nbformat.write(probed, tmp_path / "probed.ipynb")  # still a valid notebook
