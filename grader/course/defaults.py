@@ -8,6 +8,7 @@ read-back limits of what a sandbox writes are :mod:`grader.pipeline.readback`'s,
 
 CELL_TIMEOUT_SECONDS = 300.0  # one notebook cell
 NOTEBOOK_TIMEOUT_SECONDS = 900.0  # a whole notebook
+INTERRUPT_GRACE_SECONDS = 10.0  # a cell interrupted at its limit has this long to stop before its kernel is killed
 PROBE_TIMEOUT_SECONDS = 300.0  # the probe process of one submission
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024  # the largest submitted notebook accepted
 

@@ -36,6 +36,8 @@ class GraderSettings(Configurable):
         {"mnist5k": 0.85, "mnist": 0.97}, help="held-out accuracy that mlp_test requires, per data set"
     ).tag(config=True)
     cell_timeout = Float(defaults.CELL_TIMEOUT_SECONDS, help="seconds one notebook cell may run").tag(config=True)
+    interrupt_grace = Float(defaults.INTERRUPT_GRACE_SECONDS, help="seconds a cell interrupted at its time limit "
+                            "has to stop before its kernel is killed").tag(config=True)
     notebook_timeout = Float(defaults.NOTEBOOK_TIMEOUT_SECONDS, help="seconds a whole notebook may run").tag(
         config=True)
     probe_timeout = Float(defaults.PROBE_TIMEOUT_SECONDS, help="seconds the probe process may run").tag(config=True)

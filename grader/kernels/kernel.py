@@ -24,6 +24,7 @@ from papermill.engines import NBClientEngine, NotebookExecutionManager, papermil
 from traitlets import Bool, Int, Type, Unicode
 
 from grader.course import defaults
+from grader.pipeline.cell_timeout import InterruptingClient
 from grader.sandbox.environment import allowed_environment
 from grader.sandbox.jail import KERNEL_VARIABLES, JailSpec, set_session_nice
 
@@ -151,11 +152,12 @@ def truncate_output(out: NotebookNode, limit: int) -> NotebookNode:
     return out
 
 
-class CappedNotebookClient(PapermillNotebookClient):
+class CappedNotebookClient(InterruptingClient, PapermillNotebookClient):
     """papermill's client with output budgets per output, per cell and per notebook.
 
     Output over a budget is dropped (with one notice per cell); a flood of several notebook
-    budgets interrupts the kernel. Totals go into the notebook's ``grader`` metadata.
+    budgets interrupts the kernel. Totals go into the notebook's ``grader`` metadata. A cell past
+    its time limit is interrupted as :class:`grader.pipeline.cell_timeout.InterruptingClient` says.
     """
 
     output_kb = Int(defaults.OUTPUT_KB).tag(config=True)

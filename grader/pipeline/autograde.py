@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 import nbformat
 import numpy as np
 from jupyter_client.manager import AsyncKernelManager
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell
 
 from grader.assignments import Declaration, probe_spec
@@ -33,17 +32,18 @@ from grader.checks.session import run_checks
 from grader.course.settings import GraderSettings
 from grader.course.source_cells import NotebookCells
 from grader.pipeline.artifacts import ArtifactError, Artifacts, read_regular_file
-from grader.pipeline.execute import ExecutedNotebook, ExecutionOptions, KernelDied, execute_notebook
+from grader.pipeline.cell_timeout import probe_notebook
+from grader.pipeline.execute import ExecutedNotebook, ExecutionOptions, execute_notebook
 from grader.pipeline.ingest import InvalidNotebook, read_notebook
 from grader.pipeline.readback import read_back
 from grader.pipeline.rebuild import rebuild
+from grader.pipeline.run_status import execution_status, limit_status, noted_timeouts
 from grader.pipeline.sanitize import sanitize
 from grader.pipeline.shown import capped, capped_output
 from grader.probing.probe_launcher import WaitingProbe, run_probe_process
 from grader.results.records import GradeResult, Status, SubmissionResult, zero_result
 from grader.sandbox.jail_spec import SandboxRun
 from grader.sandbox.policy import Sandbox, jail_spec, make_scratch
-from grader.sandbox.watchdog import NotebookTimeout, ScratchFull
 
 if TYPE_CHECKING:
     from grader.kernels.warm_kernel import KernelReserve
@@ -119,41 +119,6 @@ def probe_inputs_npz(assignment: str, parameters: tuple[tuple[str, object], ...]
     return buffer.getvalue()
 
 
-RESOURCE_ERRORS = ("File too large", "Too many open files", "Resource temporarily unavailable",
-                   "can't start new thread", "No space left on device", "Disk quota exceeded")
-MEMORY_ERRORS = ("MemoryError", "can't allocate memory", "Cannot allocate memory", "std::bad_alloc")
-LIMIT_SIGNALS = ("SIGXCPU", "SIGXFSZ")
-
-
-def execution_status(error: BaseException) -> tuple[Status, str]:
-    """The contract status of a notebook execution that ended early with ``error``, and why."""
-    if isinstance(error, CellTimeoutError):
-        return Status.CELL_TIMEOUT, "a cell ran past its time limit"
-    if isinstance(error, NotebookTimeout | ScratchFull):
-        status = Status.NOTEBOOK_TIMEOUT if isinstance(error, NotebookTimeout) else Status.RESOURCE_LIMIT
-        return status, f"{error}; the kernel was stopped"
-    if isinstance(error, KernelDied):
-        if error.signal_name in LIMIT_SIGNALS:
-            return Status.RESOURCE_LIMIT, f"{error}: a CPU-time or file-size limit was reached"
-        return Status.KERNEL_DIED, str(error)
-    if isinstance(error, DeadKernelError):
-        return Status.KERNEL_DIED, "the kernel died"
-    return Status.GRADER_ERROR, f"{type(error).__name__}: {str(error)[:300]}"
-
-
-def limit_status(executed: ExecutedNotebook) -> tuple[Status, str]:
-    """``MEMORY_LIMIT`` or ``RESOURCE_LIMIT`` when a cell ran into a sandbox limit and the notebook went on."""
-    for cell in executed.cells:
-        error = f"{cell.error_name}: {cell.error_value}"
-        if any(text in error for text in MEMORY_ERRORS):
-            return Status.MEMORY_LIMIT, f"cell {cell.index} ran out of memory ({error[:200]})"
-        if any(text in error for text in RESOURCE_ERRORS):
-            return Status.RESOURCE_LIMIT, f"cell {cell.index} reached a sandbox limit ({error[:200]})"
-    if executed.output_flood:
-        return Status.RESOURCE_LIMIT, "the notebook printed far more output than the grader keeps; it was interrupted"
-    return Status.OK, ""
-
-
 def grade_submission(submission: Submission, context: GradingContext, out_dir: Path,
                      kernels: KernelReserve | None = None) -> SubmissionResult:
     """Grade one submission; everything the grader keeps is written under ``out_dir``.
@@ -198,6 +163,9 @@ def run_and_check(notebook: nbformat.NotebookNode, submission: Submission, conte
         finally:
             if kernels is not None:
                 kernels.start_next()
+        if executed.timed_out:  # the probe runs what those cells had finished, never the loop they stopped in
+            stopped = {cell.grade_id: cell.stopped_line for cell in executed.timed_out if cell.grade_id}
+            write_notebook(probe_notebook(notebook, stopped), session.run.scratch / f"{assignment}.ipynb")
         try:
             artifacts = collect_artifacts(submission, context, session, out_dir)
         except (ArtifactError, ValueError, OSError) as error:
@@ -205,7 +173,7 @@ def run_and_check(notebook: nbformat.NotebookNode, submission: Submission, conte
                                time.perf_counter() - started)
     outcomes = run_checks(artifacts)
     draw_figures(artifacts, out_dir)
-    tests = tuple(scored(outcomes, grade_id, points[grade_id]) for grade_id in points)
+    tests = noted_timeouts(tuple(scored(outcomes, grade_id, points[grade_id]) for grade_id in points), executed)
     status, reason = limit_status(executed)
     return SubmissionResult(student, assignment, status, time.perf_counter() - started,
                             " ".join(filter(None, [f"Graded {len(outcomes)} hidden checks.", reason])), tests)
@@ -261,6 +229,14 @@ def sandbox_session(context: GradingContext, kernels: KernelReserve | None) -> I
         kernels.retire(ready)
 
 
+def write_notebook(notebook: nbformat.NotebookNode, path: Path) -> None:
+    """Write ``notebook`` to ``path`` in the scratch folder as a new file, never through what student code put there."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    path.unlink(missing_ok=True)
+    nbformat.write(notebook, path)
+
+
 def run_notebook(notebook: nbformat.NotebookNode, submission: Submission, context: GradingContext,
                  run: SandboxRun, out_dir: Path, manager: AsyncKernelManager | None = None) -> ExecutedNotebook:
     """Execute the sanitized notebook with papermill in the sandbox; keep the executed copy in ``out_dir``."""
@@ -268,7 +244,8 @@ def run_notebook(notebook: nbformat.NotebookNode, submission: Submission, contex
     nbformat.write(notebook, sanitized)
     settings = context.settings
     options = ExecutionOptions(parameters=settings.parameters_for(submission.assignment), sandbox=run,
-                               cell_timeout=settings.cell_timeout, notebook_timeout=settings.notebook_timeout)
+                               cell_timeout=settings.cell_timeout, notebook_timeout=settings.notebook_timeout,
+                               interrupt_grace=settings.interrupt_grace)
     return execute_notebook(sanitized, out_dir / f"{submission.assignment}.ipynb", Path(run.spec.workdir), options,
                             manager)
 

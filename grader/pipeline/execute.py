@@ -16,8 +16,10 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
+from grader.course import defaults
 from grader.course.layout import nbgrader_metadata
 from grader.kernels.kernel import ENGINE, sandboxed_manager
+from grader.pipeline.cell_timeout import TIMEOUT_KEY, interrupted_line
 from grader.sandbox.jail_spec import SandboxRun
 from grader.sandbox.watchdog import Watchdog, kill_kernel, stop_kernel
 
@@ -33,6 +35,8 @@ class CellOutcome:
     points: float
     error_name: str = ""
     error_value: str = ""
+    timed_out: float = 0.0  # the time limit (seconds) the cell ran past and was interrupted at; 0: it did not
+    stopped_line: int = 0  # where in the cell the interrupt stopped it (0: unknown)
 
     @property
     def passed(self) -> bool:
@@ -50,12 +54,18 @@ class ExecutedNotebook:
     first_error: CellOutcome | None
     output_flood: bool = False  # the grader interrupted a flood of output
 
+    @property
+    def timed_out(self) -> tuple[CellOutcome, ...]:
+        """The cells interrupted at their time limit (the notebook went on after each)."""
+        return tuple(cell for cell in self.cells if cell.timed_out)
 
-def _cell_error(cell: nbformat.NotebookNode) -> tuple[str, str]:
+
+def _cell_error(cell: nbformat.NotebookNode) -> tuple[str, str, int]:
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
-            return str(output.get("ename", "")), str(output.get("evalue", ""))
-    return "", ""
+            line = interrupted_line([str(entry) for entry in output.get("traceback", [])])
+            return str(output.get("ename", "")), str(output.get("evalue", "")), line
+    return "", "", 0
 
 
 def summarise_cells(notebook: nbformat.NotebookNode) -> tuple[CellOutcome, ...]:
@@ -65,7 +75,8 @@ def summarise_cells(notebook: nbformat.NotebookNode) -> tuple[CellOutcome, ...]:
         if cell.cell_type != "code":
             continue
         meta = nbgrader_metadata(cell)
-        name, value = _cell_error(cell)
+        name, value, line = _cell_error(cell)
+        timed_out = float(cell.metadata.get(TIMEOUT_KEY, 0) or 0)
         outcomes.append(CellOutcome(
             index=index,
             grade_id=str(meta.get("grade_id", "")),
@@ -74,6 +85,8 @@ def summarise_cells(notebook: nbformat.NotebookNode) -> tuple[CellOutcome, ...]:
             points=float(meta.get("points", 0) or 0),
             error_name=name,
             error_value=value,
+            timed_out=timed_out,
+            stopped_line=line if timed_out else 0,
         ))
     return tuple(outcomes)
 
@@ -101,10 +114,13 @@ def _kernel_exit_code(manager: AsyncKernelManager) -> int | None:
     return None
 
 
-def _engine_options(sandbox: SandboxRun | None) -> dict[str, Any]:
+def _engine_options(options: ExecutionOptions) -> dict[str, Any]:
+    engine = {"engine_name": ENGINE, "interrupt_on_timeout": options.keep_going,
+              "interrupt_grace": options.interrupt_grace}
+    sandbox = options.sandbox
     if sandbox is None:
-        return {"engine_name": ENGINE}
-    return {"engine_name": ENGINE, "output_kb": sandbox.output_kb, "cell_output_kb": sandbox.cell_output_kb,
+        return engine
+    return {**engine, "output_kb": sandbox.output_kb, "cell_output_kb": sandbox.cell_output_kb,
             "notebook_output_kb": sandbox.notebook_output_kb}
 
 
@@ -113,9 +129,11 @@ class ExecutionOptions:
     """How a notebook runs.
 
     ``parameters`` go to the cell tagged ``parameters`` (papermill). ``cell_timeout`` limits each
-    cell (nbclient's ``CellTimeoutError``); ``notebook_timeout`` the whole run: the kernel is
-    killed and :class:`NotebookTimeout` raised. With ``keep_going`` every cell runs even after
-    one raises (as nbgrader grades); without it execution stops at the first error. With
+    cell; ``notebook_timeout`` the whole run: the kernel is killed and :class:`NotebookTimeout`
+    raised. With ``keep_going`` every cell runs even after one raises (as nbgrader grades), and a
+    cell past its limit is interrupted and the run goes on; one still running ``interrupt_grace``
+    seconds later has its kernel killed (:class:`grader.pipeline.cell_timeout.CellIgnoredInterrupt`).
+    Without it execution stops at the first error, or with ``CellTimeoutError``. With
     ``sandbox`` the kernel runs in the jail; :class:`ScratchFull` and :class:`KernelDied` say
     how it ended early.
     """
@@ -125,6 +143,7 @@ class ExecutionOptions:
     notebook_timeout: float | None = None
     keep_going: bool = True
     sandbox: SandboxRun | None = None
+    interrupt_grace: float = defaults.INTERRUPT_GRACE_SECONDS
 
 
 def execute_notebook(notebook: Path, output: Path, workdir: Path, options: ExecutionOptions = ExecutionOptions(),
@@ -149,7 +168,7 @@ def execute_notebook(notebook: Path, output: Path, workdir: Path, options: Execu
             executed = papermill.execute_notebook(
                 str(notebook), str(output), parameters=dict(options.parameters), cwd=str(workdir),
                 kernel_name="python3", progress_bar=False, execution_timeout=options.cell_timeout,
-                allow_errors=options.keep_going, km=manager, **_engine_options(sandbox),
+                allow_errors=options.keep_going, km=manager, **_engine_options(options),
             )
         except PapermillExecutionError:
             pass  # papermill has written the executed notebook; the cells say what failed
