@@ -19,7 +19,7 @@ from grader.batch.bookkeeping import Bookkeeper
 from grader.batch.pool import GradingPool, grader_error, pooled_results
 from grader.batch.resume import Plan, file_sha256, plan_run
 from grader.checks.session import start_check_session, stop_check_session
-from grader.course.catalog import course_catalog
+from grader.course.catalog import course_assignments, course_catalog
 from grader.course.layout import SUBMITTED, autograded_folder, grade_points, source_notebook
 from grader.course.settings import course_config, load_settings, with_declared_parameters
 from grader.course.source_cells import read_notebook_cells
@@ -211,11 +211,10 @@ def autograde_course(course: Path, assignments: tuple[str, ...] | None = None, s
     nothing new starts no worker. ``elsewhere`` grades them somewhere else than in this
     machine's processes; ``on_start`` learns how many results to expect.
     """
-    catalog = course_catalog(course)
-    assignments = catalog.assignments if assignments is None else tuple(map(catalog.check, assignments))
+    assignments = course_assignments(course, assignments)  # the hidden checks are read once there is work
     put_tools_on_path()
     db_url = gradebook_url(course)
-    every = all_results(course, catalog.assignments)
+    every = all_results(course, course_assignments(course))
     submissions = list(find_submissions(course, assignments, student))
     sources = {a: nbformat.read(source_notebook(course, a), as_version=4) for a in assignments}
     with GradebookSession(db_url, sources) as gradebook:
