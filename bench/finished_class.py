@@ -1,22 +1,24 @@
-"""A finished class of any size from one graded course: its submissions, results and feedback hard-linked
-under new student names (``<student>-<copy>``), no grading. Shared by bench/rerun.py and bench/bookkeeping.py."""
+"""A finished class of any size from one graded course, no grading: its results and feedback hard-linked under
+new student names (``<student>-<copy>``), its submissions copied with their mtimes (grading refuses a
+submission hard-linked from outside ``submitted/``). Shared by bench/rerun.py and bench/bookkeeping.py."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 FOLDERS = ("submitted", "autograded", "feedback")
 
 
-def link_tree(source: Path, target: Path) -> None:
-    """``target`` as a copy of the folder ``source`` whose files are hard links."""
+def copy_tree(source: Path, target: Path, copy: Callable[[Path, Path], object]) -> None:
+    """``target`` as a copy of the folder ``source``, each file copied with ``copy``."""
     for folder, _, files in os.walk(source):
         here = target / Path(folder).relative_to(source)
         here.mkdir(parents=True, exist_ok=True)
         for name in files:
-            os.link(Path(folder) / name, here / name)
+            copy(Path(folder) / name, here / name)
 
 
 def finished_class(graded: Path, target: Path, copies: int, folders: tuple[str, ...] = FOLDERS) -> Path:
@@ -30,5 +32,6 @@ def finished_class(graded: Path, target: Path, copies: int, folders: tuple[str, 
         for student in students:
             for folder in folders:
                 if (graded / folder / student).is_dir():
-                    link_tree(graded / folder / student, target / folder / f"{student}-{copy:04d}")
+                    copy_tree(graded / folder / student, target / folder / f"{student}-{copy:04d}",
+                              shutil.copy2 if folder == "submitted" else os.link)
     return target

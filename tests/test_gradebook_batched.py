@@ -10,7 +10,8 @@ import nbformat
 import pytest
 
 from grader.course.layout import grade_points, source_notebook
-from grader.results.gradebook import GradebookSession, put_tools_on_path, record_in_gradebook, record_source_cells
+from grader.results.gradebook import put_tools_on_path, record_in_gradebook, record_source_cells
+from grader.results.gradebook_batch import GradebookSession
 from grader.results.records import GradeResult, Status, SubmissionResult, all_results
 from tests.gradebook_reading import gradebook_reading
 from tests.submissions import ASSIGNMENTS

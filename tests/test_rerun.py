@@ -23,7 +23,8 @@ import grader.batch.run
 from grader.batch.resume import STAMP, file_sha256, plan_run
 from grader.batch.run import autograde_course, find_submissions
 from grader.course.layout import autograded_folder, feedback_page, grade_points, source_notebook
-from grader.results.gradebook import GradebookSession, gradebook_url
+from grader.results.gradebook import gradebook_url
+from grader.results.gradebook_batch import GradebookSession
 from grader.results.records import GradeResult, Status, SubmissionResult, read_results_json, write_results_json
 from tests.gradebook_reading import gradebook_reading
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from grader.batch.resume import clear_stamp, write_stamp
 from grader.course.layout import autograded_folder
 from grader.feedback.page import write_feedback
-from grader.results.gradebook import GradebookSession
+from grader.results.gradebook_batch import GradebookSession
 from grader.results.records import GradesCsv, SubmissionResult, write_results_json
 
 BATCH_RESULTS = 500  # at most this many results in one transaction

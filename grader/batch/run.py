@@ -25,7 +25,8 @@ from grader.course.settings import course_config, load_settings, with_declared_p
 from grader.course.source_cells import read_notebook_cells
 from grader.pipeline.autograde import GradingContext, Submission, grade_submission, probe_inputs_npz, sandbox_run
 from grader.pipeline.ingest import InvalidNotebook, open_submitted
-from grader.results.gradebook import GradebookSession, gradebook_url, put_tools_on_path, record_source_cells
+from grader.results.gradebook import gradebook_url, put_tools_on_path, record_source_cells
+from grader.results.gradebook_batch import GradebookSession
 from grader.results.records import GradesCsv, Status, SubmissionResult, all_results, zero_result
 from grader.sandbox.policy import Sandbox, check_isolation
 

@@ -6,22 +6,10 @@ import os
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterable
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import (
-    Assignment,
-    Comment,
-    Grade,
-    Gradebook,
-    GradeCell,
-    MissingEntry,
-    Notebook,
-    Student,
-    SubmittedAssignment,
-    SubmittedNotebook,
-)
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, make_url
@@ -137,113 +125,3 @@ def record_in_gradebook(db_url: str, result: SubmissionResult, source: nbformat.
             grade = gradebook.find_grade(cell_id, result.assignment, result.assignment, result.student)
             grade.auto_score = auto_scores(result, owners, {cell_id: grade.max_score})[cell_id]
         gradebook.db.commit()
-
-
-class GradebookSession:
-    """nbgrader's gradebook held open for a whole run: results are written in batches, one transaction each.
-
-    Rows are made as nbgrader's ``add_submission`` makes them (a submission mirrors its assignment's
-    notebooks, grade, solution and task cells), so the gradebook reads exactly as with
-    :func:`record_in_gradebook`; no transaction stays open between calls.
-    """
-
-    def __init__(self, db_url: str, sources: dict[str, nbformat.NotebookNode]) -> None:
-        self.gradebook = Gradebook(db_url)
-        self.db = self.gradebook.db
-        self.owners = {assignment: cell_owners(source) for assignment, source in sources.items()}
-
-    def __enter__(self) -> GradebookSession:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.gradebook.close()
-
-    def submitted(self, students: set[str] | None = None, keep_open: bool = False) -> set[tuple[str, str]]:
-        """(student, assignment) of every submission the gradebook holds (of ``students`` only, when given)."""
-        query = (self.db.query(SubmittedAssignment.student_id, Assignment.name)
-                 .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id))
-        if students is not None:
-            query = query.filter(SubmittedAssignment.student_id.in_(students))
-        rows = query.all()
-        if not keep_open:
-            self.db.rollback()  # a read left open would block nbgrader's own writers (SQLite)
-        return {(student, assignment) for student, assignment in rows}
-
-    def record(self, results: Iterable[SubmissionResult]) -> None:
-        """Write ``results`` (students, submissions and auto scores) in one transaction; nothing of them on
-        failure."""
-        results = list(results)
-        if not results:
-            return
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SQLAlchemy's notes on nbgrader's relationships
-            try:
-                students = self._students({result.student for result in results})
-                existing = self.submitted({result.student for result in results}, keep_open=True)
-                grades = self._grades(results)
-                for result in results:
-                    key = (result.student, result.assignment)
-                    cells = grades.get(key, {}) if key in existing else self._new_submission(result, students)
-                    scores = auto_scores(result, self.owners[result.assignment],
-                                         {name: points for name, (_, points) in cells.items()})
-                    for name, score in scores.items():
-                        if name not in cells:
-                            raise MissingEntry(f"No such grade cell {name} in {result.assignment}")
-                        cells[name][0].auto_score = score
-                self.db.commit()
-            except BaseException:
-                self.db.rollback()
-                raise
-
-    def _students(self, names: set[str]) -> dict[str, Student | None]:
-        """Those of ``names`` the gradebook holds; the others None, to be added with their first submission."""
-        found: dict[str, Student | None] = dict.fromkeys(names)
-        found.update({student.id: student for student in self.db.query(Student).filter(Student.id.in_(names))})
-        return found
-
-    def _grades(self, results: list[SubmissionResult]) -> dict[tuple[str, str], dict[str, tuple[Grade, float]]]:
-        """The grades of the test cells of those results' submissions that exist: (grade, the cell's points) by
-        cell name, by (student, assignment)."""
-        rows = (self.db.query(Grade, GradeCell.name, GradeCell.max_score, SubmittedAssignment.student_id,
-                              Assignment.name)
-                .join(GradeCell, GradeCell.id == Grade.cell_id)
-                .join(SubmittedNotebook, SubmittedNotebook.id == Grade.notebook_id)
-                .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
-                .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
-                .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
-                .filter(Notebook.name == Assignment.name,
-                        SubmittedAssignment.student_id.in_({result.student for result in results}),
-                        Assignment.name.in_({result.assignment for result in results})))
-        found: dict[tuple[str, str], dict[str, tuple[Grade, float]]] = {}
-        for grade, name, points, student, assignment in rows:
-            found.setdefault((student, assignment), {})[name] = (grade, points or 0.0)
-        return found
-
-    def _new_submission(self, result: SubmissionResult, students: dict[str, Student | None]
-                        ) -> dict[str, tuple[Grade, float]]:
-        """A new submission made as nbgrader's ``add_submission`` makes it; its test cells' grades by name.
-
-        Its rows (and its student's, when new) are flushed at once: they are stored in the order
-        one-at-a-time recording stores them, so the gradebook's sums add them up in the same order.
-        """
-        assignment = result.assignment
-        if students[result.student] is None:
-            students[result.student] = Student(id=result.student)
-            self.db.add(students[result.student])
-        submission = SubmittedAssignment(assignment=self.gradebook.find_assignment(assignment),
-                                         student=students[result.student])
-        cells: dict[str, tuple[Grade, float]] = {}
-        for notebook in submission.assignment.notebooks:
-            submitted = SubmittedNotebook(notebook=notebook, assignment=submission)
-            for cell in notebook.grade_cells:
-                grade = Grade(cell_id=cell.id, notebook=submitted)
-                if notebook.name == assignment:
-                    cells[cell.name] = (grade, cell.max_score or 0.0)
-            for cell in notebook.solution_cells:
-                Comment(cell_id=cell.id, notebook=submitted)
-            for cell in notebook.task_cells:
-                Comment(cell_id=cell.id, notebook=submitted)
-                Grade(cell_id=cell.id, notebook=submitted)
-        self.db.add(submission)
-        self.db.flush()
-        return cells
