@@ -42,7 +42,7 @@ class NotebookCells:
 
     notebook_id: str
     name: str
-    grade_cells: tuple[str, ...]  # cell ids
+    grade_cells: tuple[tuple[str, str, float], ...]  # (cell id, name, points)
     solution_cells: tuple[str, ...]
     task_cells: tuple[str, ...]
 
@@ -79,13 +79,15 @@ class GradebookSession:
             if new_students:
                 connection.execute(insert(Student.__table__), [{"id": name} for name in new_students])
             existing = self._submitted(connection, names)
-            rows = Rows()
+            rows, regraded = Rows(), []
             for result in results:
-                if (result.student, result.assignment) not in existing:
+                if (result.student, result.assignment) in existing:
+                    regraded.append(result)  # in the gradebook already (or earlier in this batch)
+                else:
                     self._new_submission(result, rows)
                     existing.add((result.student, result.assignment))
             rows.insert(connection)
-            updates = self._updates(connection, results)
+            updates = self._updates(connection, regraded) if regraded else []
             if updates:
                 connection.execute(update(GRADES).where(GRADES.c.id == bindparam("grade")).values(
                     auto_score=bindparam("score")), updates)
@@ -102,7 +104,7 @@ class GradebookSession:
         if assignment not in self.layouts:
             found = self.gradebook.find_assignment(assignment)
             notebooks = tuple(NotebookCells(notebook.id, notebook.name,
-                                            tuple(c.id for c in notebook.grade_cells),
+                                            tuple((c.id, c.name, c.max_score or 0.0) for c in notebook.grade_cells),
                                             tuple(c.id for c in notebook.solution_cells),
                                             tuple(c.id for c in notebook.task_cells)) for notebook in found.notebooks)
             self.layouts[assignment] = (found.id, notebooks)
@@ -110,22 +112,33 @@ class GradebookSession:
         return self.layouts[assignment]
 
     def _new_submission(self, result: SubmissionResult, rows: Rows) -> None:
-        """The rows of a new submission, as nbgrader's ``add_submission`` makes them (auto scores set below)."""
+        """The rows of a new submission, as nbgrader's ``add_submission`` makes them, with its auto scores."""
         assignment_id, notebooks = self.layout(result.assignment)
         submission = new_uuid()
         rows.submissions.append({"id": submission, "assignment_id": assignment_id, "student_id": result.student})
         for notebook in notebooks:
             submitted = new_uuid()
             rows.notebooks.append({"id": submitted, "assignment_id": submission, "notebook_id": notebook.notebook_id})
-            rows.grades += [{"id": new_uuid(), "cell_id": c, "notebook_id": submitted} for c in notebook.grade_cells]
+            scores = self._new_scores(result, notebook) if notebook.name == result.assignment else {}
+            rows.grades += [{"id": new_uuid(), "cell_id": cell_id, "notebook_id": submitted,
+                             "auto_score": scores.get(name)} for cell_id, name, _ in notebook.grade_cells]
             rows.comments += [{"id": new_uuid(), "cell_id": c, "notebook_id": submitted}
                               for c in notebook.solution_cells]
             for cell_id in notebook.task_cells:
                 rows.comments.append({"id": new_uuid(), "cell_id": cell_id, "notebook_id": submitted})
-                rows.grades.append({"id": new_uuid(), "cell_id": cell_id, "notebook_id": submitted})
+                rows.grades.append({"id": new_uuid(), "cell_id": cell_id, "notebook_id": submitted, "auto_score": None})
+
+    def _new_scores(self, result: SubmissionResult, notebook: NotebookCells) -> dict[str, float]:
+        """The auto scores of a new submission's test cells (by cell name), stored with its grades."""
+        owners = self.owners[result.assignment]
+        points = {name: most for _, name, most in notebook.grade_cells}
+        missing = sorted(set(owners) - set(points))
+        if missing:
+            raise MissingEntry(f"No grade cell {missing[0]} in {result.assignment} for {result.student}")
+        return auto_scores(result, owners, points)
 
     def _updates(self, connection: Connection, results: list[SubmissionResult]) -> list[dict]:
-        """The auto score of each test cell of ``results``, by the id of its grade (new ones included)."""
+        """The auto score of each test cell of ``results`` (submissions the gradebook holds), by its grade's id."""
         grades: dict[tuple[str, str, str], tuple[str, float]] = {}
         for grade_id, name, points, student, assignment in connection.execute(
                 select(Grade.id, GradeCell.name, GradeCell.max_score, SubmittedAssignment.student_id, Assignment.name)
