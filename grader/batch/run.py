@@ -50,9 +50,10 @@ def find_submissions(course: Path, assignments: tuple[str, ...], student: str | 
 def submitted_notebook(folder: Path, assignment: str) -> Path:
     """``<assignment>.ipynb`` in ``folder``, or the folder's only notebook when the student renamed it."""
     expected = folder / f"{assignment}.ipynb"
+    if os.path.lexists(expected):  # even a link, a FIFO...: it is the submission, refused with its reason
+        return expected
     notebooks = sorted(folder.glob("*.ipynb"))
-    # lexists: an expected name that is a link, a FIFO... is the submission, refused with its reason
-    return notebooks[0] if not os.path.lexists(expected) and len(notebooks) == 1 else expected
+    return notebooks[0] if len(notebooks) == 1 else expected
 
 
 def missing_notebook_result(submission: Submission, course: Path) -> SubmissionResult:
