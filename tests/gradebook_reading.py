@@ -54,7 +54,8 @@ def gradebook_reading(db_url: str, export_to: Path) -> dict[str, object]:
     """
     with Gradebook(db_url) as gradebook:
         CsvExportPlugin(to=str(export_to)).export(gradebook)
-        reading: dict[str, object] = {"export": rounded_csv(export_to.read_text(encoding="utf-8")),
+        reading: dict[str, object] = {"export": rounded_csv(export_to.read_text(encoding="utf-8")),  # in its order
+                                      "student order": [student.id for student in gradebook.students],
                                       "students": without_ids(gradebook.student_dicts())}
         for assignment in gradebook.assignments:
             reading[f"{assignment.name}/submissions"] = without_ids(gradebook.submission_dicts(assignment.name))

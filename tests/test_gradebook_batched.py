@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from grader.course.layout import grade_points, source_notebook
-from grader.results.gradebook import put_tools_on_path, record_in_gradebook, record_source_cells
+from grader.results.gradebook import ensure_student, put_tools_on_path, record_in_gradebook, record_source_cells
 from grader.results.gradebook_batch import GradebookSession
 from grader.results.records import GradeResult, Status, SubmissionResult, all_results
 from tests.gradebook_reading import gradebook_reading
@@ -55,16 +55,21 @@ def test_batched_writes_read_as_nbgraders_own_calls_on_the_example_class(repo: P
     shutil.copytree(unbatched, batched)
     students = sorted(path.name for path in (repo / "submitted").iterdir() if path.is_dir())
     assert len(students) >= 4
-    first = synthetic_results(unbatched, students, 0)
-    second = synthetic_results(unbatched, students[1:3] + ["late student"], 1)  # regraded, and a new student
-    for result in first + second:
-        record_in_gradebook(f"sqlite:///{unbatched / 'gradebook.db'}", result, sources(unbatched, ASSIGNMENTS)[
-            result.assignment])
+    # as autograde runs: the students found are added first, then results come in the order grading ends
+    runs = [(students, synthetic_results(unbatched, students, 0)[::-1]),
+            (students[1:3] + ["late student"], synthetic_results(unbatched, students[1:3] + ["late student"], 1))]
+    for found, results in runs:  # before: nbgrader's own calls, a Gradebook per student and per result
+        for student in found:
+            ensure_student(f"sqlite:///{unbatched / 'gradebook.db'}", student)
+        for result in results:
+            record_in_gradebook(f"sqlite:///{unbatched / 'gradebook.db'}", result, sources(unbatched, ASSIGNMENTS)[
+                result.assignment])
     with GradebookSession(f"sqlite:///{batched / 'gradebook.db'}", sources(batched, ASSIGNMENTS)) as gradebook:
-        gradebook.record(first[:7])
-        gradebook.record(first[7:])
-        gradebook.record(second)
-        assert gradebook.submitted() == {(r.student, r.assignment) for r in first + second}
+        for found, results in runs:
+            gradebook.add_students(found)
+            gradebook.record(results[:7])  # regraded submissions (the second run) and new ones, in batches
+            gradebook.record(results[7:])
+        assert gradebook.submitted() == {(r.student, r.assignment) for _, results in runs for r in results}
 
     expected = gradebook_reading(f"sqlite:///{unbatched / 'gradebook.db'}", tmp_path / "unbatched.csv")
     found = gradebook_reading(f"sqlite:///{batched / 'gradebook.db'}", tmp_path / "batched.csv")

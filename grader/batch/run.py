@@ -222,6 +222,7 @@ def autograde_course(course: Path, assignments: tuple[str, ...] | None = None, s
     with GradebookSession(db_url, sources) as gradebook:
         plan = plan_run(course, submissions, {(r.student, r.assignment): r for r in every}, gradebook.submitted(),
                         force)
+        gradebook.add_students(s.student for s in submissions)  # in the order found, as before: nbgrader lists them so
         if on_start is not None:
             on_start(len(submissions))
         book = Bookkeeper(course, gradebook, GradesCsv(course / "grades.csv", every), on_result)

@@ -67,6 +67,19 @@ class GradebookSession:
         with self.engine.connect() as connection:
             return self._submitted(connection, students)
 
+    def add_students(self, students: Iterable[str]) -> None:
+        """Add those of ``students`` the gradebook lacks, in their order (one transaction)."""
+        wanted = list(dict.fromkeys(students))
+        if wanted:
+            with self.engine.begin() as connection:
+                self._add_students(connection, wanted)
+
+    def _add_students(self, connection: Connection, students: list[str]) -> None:
+        known = set(connection.scalars(select(Student.id).where(Student.id.in_(set(students)))))
+        new = [name for name in students if name not in known]
+        if new:
+            connection.execute(insert(Student.__table__), [{"id": name} for name in new])
+
     def record(self, results: Iterable[SubmissionResult]) -> None:
         """Write ``results`` (students, submissions, auto scores) in one transaction: all of them or none."""
         results = list(results)
@@ -74,10 +87,7 @@ class GradebookSession:
             return
         names = {result.student for result in results}
         with self.engine.begin() as connection:
-            known = set(connection.scalars(select(Student.id).where(Student.id.in_(names))))
-            new_students = list(dict.fromkeys(r.student for r in results if r.student not in known))
-            if new_students:
-                connection.execute(insert(Student.__table__), [{"id": name} for name in new_students])
+            self._add_students(connection, list(dict.fromkeys(result.student for result in results)))
             existing = self._submitted(connection, names)
             rows, regraded = Rows(), []
             for result in results:
