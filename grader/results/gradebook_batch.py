@@ -34,6 +34,7 @@ from grader.results.gradebook import auto_scores, cell_owners
 from grader.results.records import SubmissionResult
 
 GRADES, SUBMITTED = Grade.__table__, SubmittedAssignment.__table__
+CHUNK = 500  # names in one IN list (a batch of results has at most as many: grader.batch.bookkeeping)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,10 @@ class GradebookSession:
                 self._add_students(connection, wanted)
 
     def _add_students(self, connection: Connection, students: list[str]) -> None:
-        known = set(connection.scalars(select(Student.id).where(Student.id.in_(set(students)))))
+        known: set[str] = set()
+        for start in range(0, len(students), CHUNK):  # a bounded IN list: databases cap bound parameters
+            wanted = set(students[start:start + CHUNK])
+            known.update(connection.scalars(select(Student.id).where(Student.id.in_(wanted))))
         new = [name for name in students if name not in known]
         if new:
             connection.execute(insert(Student.__table__), [{"id": name} for name in new])
