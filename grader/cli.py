@@ -67,7 +67,8 @@ def run_autograde(args: argparse.Namespace) -> int:
         from grader.batch.cluster import graded_on_cluster
 
         elsewhere = functools.partial(graded_on_cluster, args.scheduler)
-    results = autograde_course(args.course, _assignments(args), args.student, on_result=progress.add,
+    chosen = (args.assignment,) if args.assignment else None  # checked there; its hidden checks once there is work
+    results = autograde_course(args.course, chosen, args.student, on_result=progress.add,
                                workers=args.workers or os.cpu_count() or 1, timeout=args.timeout,
                                force=args.force, elsewhere=elsewhere, on_start=progress.start)
     if not results:

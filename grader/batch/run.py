@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gc
-import hashlib
-import itertools
 import multiprocessing
 import multiprocessing.util
 import os
@@ -17,31 +15,19 @@ from pathlib import Path
 import nbformat
 
 from grader.assignments import warm_up
+from grader.batch.bookkeeping import Bookkeeper
 from grader.batch.pool import GradingPool, grader_error, pooled_results
+from grader.batch.resume import Plan, file_sha256, plan_run
 from grader.checks.session import start_check_session, stop_check_session
-from grader.course.catalog import course_catalog
+from grader.course.catalog import course_assignments, course_catalog
 from grader.course.layout import SUBMITTED, autograded_folder, grade_points, source_notebook
 from grader.course.settings import course_config, load_settings, with_declared_parameters
 from grader.course.source_cells import read_notebook_cells
-from grader.feedback.page import write_feedback
 from grader.pipeline.autograde import GradingContext, Submission, grade_submission, probe_inputs_npz, sandbox_run
 from grader.pipeline.ingest import InvalidNotebook, open_submitted
-from grader.results.gradebook import (
-    ensure_student,
-    gradebook_url,
-    put_tools_on_path,
-    record_in_gradebook,
-    record_source_cells,
-)
-from grader.results.records import (
-    GradesCsv,
-    Status,
-    SubmissionResult,
-    all_results,
-    read_results_json,
-    write_results_json,
-    zero_result,
-)
+from grader.results.gradebook import gradebook_url, put_tools_on_path, record_source_cells
+from grader.results.gradebook_batch import GradebookSession
+from grader.results.records import GradesCsv, Status, SubmissionResult, all_results, zero_result
 from grader.sandbox.policy import Sandbox, check_isolation
 
 _kernels = None  # this grading process's KernelReserve, made by start_worker
@@ -64,9 +50,10 @@ def find_submissions(course: Path, assignments: tuple[str, ...], student: str | 
 def submitted_notebook(folder: Path, assignment: str) -> Path:
     """``<assignment>.ipynb`` in ``folder``, or the folder's only notebook when the student renamed it."""
     expected = folder / f"{assignment}.ipynb"
+    if os.path.lexists(expected):  # even a link, a FIFO...: it is the submission, refused with its reason
+        return expected
     notebooks = sorted(folder.glob("*.ipynb"))
-    # lexists: an expected name that is a link, a FIFO... is the submission, refused with its reason
-    return notebooks[0] if not os.path.lexists(expected) and len(notebooks) == 1 else expected
+    return notebooks[0] if len(notebooks) == 1 else expected
 
 
 def missing_notebook_result(submission: Submission, course: Path) -> SubmissionResult:
@@ -150,30 +137,6 @@ def stop_worker() -> None:
         gc.unfreeze()
 
 
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a submitted file, read as grading reads it ("" when there is none or it is refused)."""
-    try:
-        fd = open_submitted(path)
-    except InvalidNotebook:
-        return ""
-    digest = hashlib.sha256()
-    with os.fdopen(fd, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def finished_result(course: Path, submission: Submission) -> SubmissionResult | None:
-    """The result of an earlier run for this very file, when there is a sound one."""
-    path = autograded_folder(course, submission.student, submission.assignment) / "results.json"
-    try:
-        result = read_results_json(path, submission.student, submission.assignment)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    unchanged = result.submission_sha256 and result.submission_sha256 == file_sha256(submission.path)
-    return result if unchanged and result.status is not Status.GRADER_ERROR else None
-
-
 def grade_in_worker(submission: Submission, context: GradingContext) -> SubmissionResult:
     """Grade one submission in this grading process, with the kernel it started ahead.
 
@@ -203,6 +166,8 @@ def graded_results(submissions: list[Submission], context: GradingContext, worke
     processes). A submission whose grading process dies is retried once alone, then recorded
     as ``GRADER_ERROR`` (grader.batch.pool); every other result is kept.
     """
+    if not submissions:  # no worker, kernel or probe server for nothing
+        return
     threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
     assignments = tuple(sorted({submission.assignment for submission in submissions}))
     if workers <= 1:
@@ -231,7 +196,7 @@ def fresh_results(submissions: list[Submission], context: GradingContext, worker
     yield from (grade_in_worker(submission, context) for submission in missing)
     if elsewhere is None:
         yield from graded_results(present, context, workers)
-    else:
+    elif present:  # no connection to the cluster for nothing
         yield from elsewhere(present, context.course, tuple(sorted({submission.assignment for submission in present})))
 
 
@@ -243,33 +208,48 @@ def autograde_course(course: Path, assignments: tuple[str, ...] | None = None, s
     """Grade the course's submissions; only this process writes results, gradebook and grades.csv, as they come.
 
     A submission whose results.json was written for the same file (same SHA-256) is not graded
-    again unless ``force``: a run that was killed picks up where it stopped. ``elsewhere`` grades
-    them somewhere else than in this machine's processes; ``on_start`` learns how many results to expect.
+    again unless ``force``, and one whose bookkeeping was done too costs a look at its stamp
+    (grader.batch.resume): a run that was killed picks up where it stopped, and a run with
+    nothing new starts no worker. ``elsewhere`` grades them somewhere else than in this
+    machine's processes; ``on_start`` learns how many results to expect.
     """
-    context = prepare_context(course, assignments, timeout)
-    assignments = tuple(context.declarations)
+    assignments = course_assignments(course, assignments)  # the hidden checks are read once there is work
+    put_tools_on_path()
+    db_url = gradebook_url(course)
+    every = all_results(course, course_assignments(course))
+    submissions = list(find_submissions(course, assignments, student))
     sources = {a: nbformat.read(source_notebook(course, a), as_version=4) for a in assignments}
-    submissions, finished = [], []
-    for submission in find_submissions(course, assignments, student):
-        ensure_student(context.db_url, submission.student)
-        done = None if force else finished_result(course, submission)
-        if done is None:
-            submissions.append(submission)
-        else:
-            finished.append(done)
-    if on_start is not None:
-        on_start(len(submissions) + len(finished))
-    results = []
-    grades = GradesCsv(course / "grades.csv", all_results(course, course_catalog(course).assignments))
-    fresh = fresh_results(submissions, context, workers, elsewhere)
-    for is_new, result in itertools.chain(((False, r) for r in finished), ((True, r) for r in fresh)):
-        if is_new:
-            write_results_json(autograded_folder(course, result.student, result.assignment) / "results.json", result)
-        record_in_gradebook(context.db_url, result, sources[result.assignment])
-        write_feedback(course, result)
-        results.append(result)
-        grades.add(result)
-        if on_result is not None:
-            on_result(result)
-    grades.close()
-    return results
+    with GradebookSession(db_url, sources) as gradebook:
+        plan = plan_run(course, submissions, {(r.student, r.assignment): r for r in every}, gradebook.submitted(),
+                        force)
+        gradebook.add_students(s.student for s in submissions)  # in the order found, as before: nbgrader lists them so
+        if on_start is not None:
+            on_start(len(submissions))
+        book = Bookkeeper(course, gradebook, GradesCsv(course / "grades.csv", every), on_result)
+        run_plan(plan, book, course, workers, timeout, elsewhere)
+        book.close()
+    return book.results
+
+
+def run_plan(plan: Plan, book: Bookkeeper, course: Path, workers: int, timeout: float | None,
+             elsewhere: GradeElsewhere | None) -> None:
+    """Report what was done, record what was graded but not recorded, grade the rest; the heavy preparation
+    (source cells recorded by nbgrader, the sandbox checked) only for assignments with work left."""
+    for result in plan.done:
+        book.finished(result)
+    present = [submission for submission in plan.to_grade if submission.path.is_file()]
+    grading = tuple(sorted({submission.assignment for submission in present}))
+    recording = {s.assignment for s, _ in plan.to_record} | {s.assignment for s in plan.to_grade}
+    for assignment in sorted(recording - set(grading)):
+        record_source_cells(course, assignment)  # the gradebook needs the assignment's cells
+    context = prepare_context(course, grading, timeout) if grading else None
+    for submission, result in plan.to_record:
+        book.add(result, submission.path, new=False)
+    for submission in plan.to_grade:
+        if not submission.path.is_file():  # nothing to run: answered here, no preparation needed
+            book.add(missing_notebook_result(submission, course), submission.path)
+    if context is None:
+        return
+    paths = {(submission.student, submission.assignment): submission.path for submission in present}
+    for result in fresh_results(present, context, workers, elsewhere):
+        book.add(result, paths[(result.student, result.assignment)])

@@ -81,7 +81,8 @@ def matched(course: Path, assignment: str, notebook: Path, declaration: Declarat
 
 
 @functools.lru_cache(maxsize=16)
-def _catalog(course: Path) -> Catalog:
+def _folders(course: Path) -> dict[str, Path]:
+    """Each source notebook's assignment folder, every folder with its notebook."""
     folders = folders_in(assignment_folders(course))
     notebooks = course_notebooks(course)
     for assignment in sorted(set(notebooks) - set(folders)):
@@ -91,6 +92,24 @@ def _catalog(course: Path) -> Catalog:
     for assignment in sorted(set(folders) - set(notebooks)):
         raise CourseError(f"{folders[assignment]}: no source notebook {source_notebook(course, assignment)}",
                           path=str(folders[assignment]), assignment=assignment)
+    return folders
+
+
+def course_assignments(course: Path, chosen: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The course's assignment ids (``chosen``, checked, or all of them, sorted), each notebook matched with its
+    folder but the hidden checks not read: for work that grades nothing (:func:`course_catalog` reads them)."""
+    known = tuple(sorted(_folders(Path(course).resolve())))
+    for assignment in chosen or ():
+        if assignment not in known:
+            raise CourseError(f"unknown assignment {assignment!r}; the course has {', '.join(known)}",
+                              assignment=assignment)
+    return known if chosen is None else chosen
+
+
+@functools.lru_cache(maxsize=16)
+def _catalog(course: Path) -> Catalog:
+    folders = _folders(course)
+    notebooks = course_notebooks(course)
     declarations = {assignment: declaration_at(assignment, folders[assignment]) for assignment in sorted(folders)}
     grade_ids = {assignment: matched(course, assignment, notebooks[assignment], declaration)
                  for assignment, declaration in declarations.items()}

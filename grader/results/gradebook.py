@@ -91,23 +91,37 @@ def ensure_student(db_url: str, student: str) -> None:
         gradebook.update_or_create_student(student)
 
 
-def record_in_gradebook(db_url: str, result: SubmissionResult, source: nbformat.NotebookNode) -> None:
-    """Write the auto scores into nbgrader's gradebook, spreading each grade id over its test cells."""
-    share = {test.grade_id: (test.score / test.max_score if test.max_score else 0.0) for test in result.tests}
-    owner, cell_owner = "", {}
+def cell_owners(source: nbformat.NotebookNode) -> dict[str, str]:
+    """The grade id (its solution cell's) that owns each graded test cell of a source notebook."""
+    owner, owners = "", {}
     for cell in source.cells:
         meta = nbgrader_metadata(cell)
         if meta.get("solution"):
             owner = meta["grade_id"]
         elif meta.get("grade") and owner:
-            cell_owner[meta["grade_id"]] = owner
+            owners[meta["grade_id"]] = owner
+    return owners
+
+
+def auto_scores(result: SubmissionResult, owners: dict[str, str], max_scores: dict[str, float]) -> dict[str, float]:
+    """Each test cell's auto score: its points times the share its grade id earned (``max_scores``: the cells')."""
+    share = {test.grade_id: (test.score / test.max_score if test.max_score else 0.0) for test in result.tests}
+    return {cell: round((max_scores.get(cell) or 0.0) * share.get(grade_id, 0.0), 4)
+            for cell, grade_id in owners.items()}
+
+
+def record_in_gradebook(db_url: str, result: SubmissionResult, source: nbformat.NotebookNode) -> None:
+    """Write one result's auto scores through nbgrader's own calls, one session each (the unbatched path, kept as
+    the reference :class:`GradebookSession` is compared with)."""
     with Gradebook(db_url) as gradebook, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SQLAlchemy's autoflush notes inside nbgrader's add_submission
+        gradebook.update_or_create_student(result.student)
         try:
             gradebook.find_submission(result.assignment, result.student)
         except MissingEntry:
             gradebook.add_submission(result.assignment, result.student)
-        for cell_id, grade_id in cell_owner.items():
+        owners = cell_owners(source)
+        for cell_id in owners:
             grade = gradebook.find_grade(cell_id, result.assignment, result.assignment, result.student)
-            grade.auto_score = round((grade.max_score or 0.0) * share.get(grade_id, 0.0), 4)
+            grade.auto_score = auto_scores(result, owners, {cell_id: grade.max_score})[cell_id]
         gradebook.db.commit()

@@ -193,10 +193,18 @@ def write_grades_csv(path: Path, results: list[SubmissionResult]) -> None:
 def all_results(course: Path, assignments: tuple[str, ...]) -> list[SubmissionResult]:
     """Every results.json of ``assignments`` under ``autograded/``, for the course's grades.csv."""
     results = []
-    for path in sorted((course / AUTOGRADED).glob("*/*/results.json")):
-        student, assignment = path.parent.parent.name, path.parent.name
-        if assignment in assignments:
-            results.append(read_results_json(path, student, assignment))
+    try:
+        with os.scandir(course / AUTOGRADED) as entries:  # a folder per student; no globbing of every file
+            students = sorted(entry.name for entry in entries if entry.is_dir() and not entry.name.startswith("."))
+    except FileNotFoundError:
+        return results
+    for student in students:
+        for assignment in sorted(assignments):
+            path = course / AUTOGRADED / student / assignment / "results.json"
+            try:
+                results.append(read_results_json(path, student, assignment))
+            except FileNotFoundError:
+                continue
     return results
 
 
