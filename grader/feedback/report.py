@@ -1,8 +1,10 @@
-"""``grader report``: the class at a glance, in one HTML page made from the grader's own results.
+"""``grader report``: the class at a glance, in HTML pages made from the grader's own results.
 
-Score distribution per assignment, pass rate per grade id (the parts students fail most come
-first), status counts, the slowest submissions and a link to every feedback page. Every name
-and message is escaped; the charts are PNGs embedded in the page, so it works offline.
+``report/index.html`` holds the summaries: score distribution per assignment, pass rate per
+grade id (the parts students fail most come first), status counts, the slowest submissions and
+one line per assignment. Each assignment's page (grader.feedback.roster) lists its submissions,
+linked to their feedback pages. Every name and message is escaped; the chart is a PNG embedded
+in the page and the pages need no network, so the report works offline.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
 
-from grader.course.layout import FEEDBACK
 from grader.feedback.page import STYLE
+from grader.feedback.roster import assignment_page_html, assignment_page_name, feedback_link
 from grader.results.records import SubmissionResult, write_atomically
 
 SLOWEST = 10
@@ -67,12 +69,6 @@ def _bar(share: float) -> str:
     return f'<span class="bar" style="width:{share * 8:.2f}rem"></span> {share:.0%}'
 
 
-def feedback_link(result: SubmissionResult) -> str:
-    """The relative link from ``report/`` to this submission's feedback page."""
-    parts = ("..", FEEDBACK, result.student, result.assignment, f"{result.assignment}.html")
-    return "/".join(quote(part) for part in parts)
-
-
 def _sections(results: list[SubmissionResult]) -> list[str]:
     chart = base64.b64encode(score_chart_png(results)).decode("ascii")
     rates = "\n".join(f"<tr><td><code>{html.escape(a)}</code></td><td><code>{html.escape(g)}</code></td>"
@@ -81,7 +77,7 @@ def _sections(results: list[SubmissionResult]) -> list[str]:
     statuses = "\n".join(f"<tr><td><code>{html.escape(status)}</code></td><td>{count}</td></tr>"
                          for status, count in Counter(r.status.value for r in results).most_common())
     slowest = "\n".join(_submission_row(r) for r in sorted(results, key=lambda r: -r.execution_time)[:SLOWEST])
-    everyone = "\n".join(_submission_row(r) for r in sorted(results, key=lambda r: (r.student, r.assignment)))
+    assignments = "\n".join(_assignment_row(a, rows) for a, rows in sorted(by_assignment(results).items()))
     head = "<tr><th>student</th><th>assignment</th><th>score</th><th>status</th><th>time</th></tr>"
     return [
         f'<h2>Scores</h2><div class="charts"><img alt="score distribution per assignment" '
@@ -91,8 +87,25 @@ def _sections(results: list[SubmissionResult]) -> list[str]:
         f"<h2>Statuses</h2><table><thead><tr><th>status</th><th>submissions</th></tr></thead><tbody>{statuses}"
         "</tbody></table>",
         f"<h2>Slowest submissions</h2><table><thead>{head}</thead><tbody>{slowest}</tbody></table>",
-        f"<h2>Every submission</h2><table><thead>{head}</thead><tbody>{everyone}</tbody></table>",
+        "<h2>Every submission, by assignment</h2><table><thead><tr><th>assignment</th><th>submissions</th>"
+        f"<th>mean score</th><th>not OK</th></tr></thead><tbody>{assignments}</tbody></table>",
     ]
+
+
+def by_assignment(results: list[SubmissionResult]) -> dict[str, list[SubmissionResult]]:
+    """``results`` grouped by assignment."""
+    groups: dict[str, list[SubmissionResult]] = {}
+    for result in results:
+        groups.setdefault(result.assignment, []).append(result)
+    return groups
+
+
+def _assignment_row(assignment: str, results: list[SubmissionResult]) -> str:
+    earned, possible = sum(r.score for r in results), sum(r.max_score for r in results) or 1.0
+    failed = sum(r.status.value != "OK" for r in results)
+    link = html.escape(quote(assignment_page_name(assignment)))
+    return (f'<tr><td><a href="{link}"><code>{html.escape(assignment)}</code></a></td><td>{len(results)}</td>'
+            f"<td>{earned / possible:.0%}</td><td>{failed}</td></tr>")
 
 
 def _submission_row(result: SubmissionResult) -> str:
@@ -115,7 +128,11 @@ def class_report_html(results: list[SubmissionResult], course_name: str) -> str:
 
 
 def write_class_report(course: Path, results: list[SubmissionResult]) -> Path:
-    """Write ``report/index.html`` in the course folder."""
-    path = course / "report" / "index.html"
+    """Write ``report/index.html`` and one page per assignment in the course folder; returns the index."""
+    folder = course / "report"
+    for assignment, rows in by_assignment(results).items():
+        page = assignment_page_html(assignment, rows, course.name, REPORT_STYLE)
+        write_atomically(folder / assignment_page_name(assignment), page)
+    path = folder / "index.html"
     write_atomically(path, class_report_html(results, course.name))
     return path
