@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.finished_class import bundled_submissions, make_finished_class  # noqa: E402
+from tests.finished_class import first_notebooks, make_finished_class  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "grow.md"
 NEW = 10
@@ -54,14 +54,14 @@ def timed(command: list[str]) -> float:
     return seconds
 
 
-def add_new_submissions(course: Path, root: Path) -> None:
-    """Ten new students, one notebook each, hard-linked from the bundled notebooks (no results.json yet)."""
-    sources = [(s, a) for s, a in bundled_submissions(ROOT) if a in NEW_ASSIGNMENTS]
+def add_new_submissions(course: Path) -> None:
+    """Ten new students, one notebook each, hard-linked to the class's own notebooks (no results.json yet)."""
+    sources = sorted((key, path) for key, path in first_notebooks(course).items() if key[1] in NEW_ASSIGNMENTS)
     for index in range(NEW):
-        owner, assignment = sources[index % len(sources)]
+        (_, assignment), source = sources[index % len(sources)]
         target = course / "submitted" / f"new-{index:02d}" / assignment / f"{assignment}.ipynb"
         target.parent.mkdir(parents=True)
-        target.hardlink_to(root / "bundled" / owner / assignment / f"{assignment}.ipynb")
+        target.hardlink_to(source)
 
 
 def measure(size: int, rerun: bool, workers: int, keep: bool) -> dict[str, float]:
@@ -75,7 +75,7 @@ def measure(size: int, rerun: bool, workers: int, keep: bool) -> dict[str, float
         if rerun:
             seconds["first re-run"] = timed(autograde)
             seconds["re-run, nothing new"] = timed(autograde)
-            add_new_submissions(course, root)
+            add_new_submissions(course)
             seconds["re-run, 10 new"] = timed(autograde)
         seconds["report"] = timed(["report", "--course", str(course)])
         pages = [page.stat().st_size for page in (course / "report").glob("*.html")]

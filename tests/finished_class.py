@@ -1,8 +1,10 @@
 """A finished class of any size, made without grading: for the report's tests and bench/grow.py.
 
-The bundled class's notebooks (``submitted/``) are copied once beside the course and hard-linked
-into ``submitted/student-NNNNN/<assignment>/`` in rotation, so that a class of 10,000 costs
-20 files of disk. Each one gets a ``results.json`` written as the grader writes it
+The bundled class's notebooks (``submitted/``) are copied as the first students' notebooks and
+hard-linked into the next students' ``submitted/student-NNNNN/<assignment>/`` in rotation, so
+that a class of 10,000 costs 20 files of disk. Every name of a linked file stays inside
+``submitted/``: the grader refuses a hard link to a file outside it (grader/pipeline/ingest.py).
+Each one gets a ``results.json`` written as the grader writes it
 (grader.results.records), with the SHA-256 of its notebook, so ``grader autograde`` takes it as
 finished. Scores and statuses are made up from the submission's number, deterministically:
 they exercise the report, they are not anyone's grade.
@@ -49,27 +51,43 @@ def made_up_result(student: str, assignment: str, number: int, points: dict[str,
 
 
 def make_finished_class(repo: Path, root: Path, size: int) -> Path:
-    """``root/course``: the repo's course with ``size`` finished submissions, five assignments per student."""
+    """``root/course``: the repo's course with ``size`` finished submissions, five assignments per student.
+
+    Its first notebooks are files of their own; :func:`first_notebooks` names them, to link more to.
+    """
     course = root / "course"
     for folder in ("source", "release"):
         shutil.copytree(repo / folder, course / folder)
     shutil.copy(repo / "nbgrader_config.py", course / "nbgrader_config.py")
-    bundled, originals = bundled_submissions(repo), root / "bundled"
-    digests = {}
-    for student, assignment in bundled:
-        original = originals / student / assignment / f"{assignment}.ipynb"
-        original.parent.mkdir(parents=True)
-        shutil.copy(repo / "submitted" / student / assignment / f"{assignment}.ipynb", original)
-        digests[(student, assignment)] = hashlib.sha256(original.read_bytes()).hexdigest()
-    points = {a: grade_points(nbformat.read(source_notebook(course, a), as_version=4)) for a in ASSIGNMENTS}
+    bundled = bundled_submissions(repo)
     owners = sorted({student for student, _ in bundled})
+    points = {a: grade_points(nbformat.read(source_notebook(course, a), as_version=4)) for a in ASSIGNMENTS}
+    digests, firsts = {}, {}
     for number in range(size):
         assignment = ASSIGNMENTS[number % len(ASSIGNMENTS)]
         student = finished_student(number // len(ASSIGNMENTS))
         owner = owners[(number // len(ASSIGNMENTS)) % len(owners)]
         target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.hardlink_to(originals / owner / assignment / f"{assignment}.ipynb")
+        if (owner, assignment) in firsts:
+            target.hardlink_to(firsts[(owner, assignment)])
+        else:
+            shutil.copy(repo / "submitted" / owner / assignment / f"{assignment}.ipynb", target)
+            firsts[(owner, assignment)] = target
+            digests[(owner, assignment)] = hashlib.sha256(target.read_bytes()).hexdigest()
         result = made_up_result(student, assignment, number, points[assignment], digests[(owner, assignment)])
         write_results_json(autograded_folder(course, student, assignment) / "results.json", result)
     return course
+
+
+def first_notebooks(course: Path) -> dict[tuple[str, str], Path]:
+    """(bundled student, assignment) -> the finished class's own copy of that notebook."""
+    bundled = bundled_submissions(Path(__file__).resolve().parent.parent)
+    owners = sorted({student for student, _ in bundled})
+    found = {}
+    for index, owner in enumerate(owners):
+        for assignment in ASSIGNMENTS:
+            path = course / "submitted" / finished_student(index) / assignment / f"{assignment}.ipynb"
+            if path.is_file():
+                found[(owner, assignment)] = path
+    return found

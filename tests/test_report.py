@@ -94,3 +94,17 @@ def test_grader_report_writes_the_report_grades_and_nbgraders_export(repo: Path,
     grades = (course / "grades.csv").read_text().splitlines()
     assert len(grades) == 5 and grades[0].startswith("student_id,assignment")
     assert (course / "report" / "nbgrader_grades.csv").read_text().startswith("assignment,duedate,timestamp")
+
+
+def test_a_finished_class_is_taken_as_finished_by_the_grader(repo: Path, tmp_path: Path) -> None:
+    from grader.batch.run import find_submissions, finished_result
+    from tests.finished_class import make_finished_class
+    from tests.submissions import ASSIGNMENTS
+
+    course = make_finished_class(repo, tmp_path, 45)
+    submissions = list(find_submissions(course, ASSIGNMENTS))
+    assert len(submissions) == 45 and len({s.path.stat().st_ino for s in submissions}) == 20  # hard links
+    finished = [finished_result(course, submission) for submission in submissions]
+    assert all(result is not None and result.submission_sha256 for result in finished)
+    statuses = {result.status.value for result in finished}
+    assert {"OK", "CELL_TIMEOUT"} <= statuses
