@@ -39,8 +39,8 @@ def test_the_page_escapes_names_and_messages_and_embeds_its_chart() -> None:
     assert "<b>bold</b>" not in page and "cnn &lt;lesson&gt;" in page
     assert "4 student(s), 4 graded notebook(s)" in page
     assert re.search(r"<td><code>CELL_TIMEOUT</code></td><td>1</td>", page)
-    image = re.search(r'src="data:image/png;base64,([^"]+)"', page).group(1)
-    assert base64.b64decode(image).startswith(b"\x89PNG")
+    image = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', page).group(1)).decode()
+    assert image.startswith("<svg") and ">cnn_quiz</text>" in image
     slowest = page.split("Slowest submissions")[1]
     assert slowest.index("31.0 s") < slowest.index("9.0 s") < slowest.index("2.0 s")
     everyone = page.split("Every submission, by assignment")[1]
@@ -108,3 +108,11 @@ def test_a_finished_class_is_taken_as_finished_by_the_grader(repo: Path, tmp_pat
     assert all(result is not None and result.submission_sha256 for result in finished)
     statuses = {result.status.value for result in finished}
     assert {"OK", "CELL_TIMEOUT"} <= statuses
+
+
+def test_the_histogram_counts_each_tenth_of_the_points() -> None:
+    from grader.feedback.histogram import score_bins, score_histograms_svg
+
+    assert score_bins(CLASS, "cnn_quiz") == [1, 0, 0, 0, 0, 1, 0, 1, 0, 1]  # 0, 7, 10 and 14 of 14 points
+    svg = score_histograms_svg([*CLASS, quiz("grace", 0, 0, 0)])  # two in the first bin: the tallest
+    assert svg.count("<rect x=") == 10 and "<title>90-100 %: 1</title>" in svg and ">2</text>" in svg

@@ -3,7 +3,7 @@
 ``report/index.html`` holds the summaries: score distribution per assignment, pass rate per
 grade id (the parts students fail most come first), status counts, the slowest submissions and
 one line per assignment. Each assignment's page (grader.feedback.roster) lists its submissions,
-linked to their feedback pages. Every name and message is escaped; the chart is a PNG embedded
+linked to their feedback pages. Every name and message is escaped; the chart is an SVG embedded
 in the page and the pages need no network, so the report works offline.
 """
 
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import statistics
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
 
+from grader.feedback.histogram import score_histograms_svg
 from grader.feedback.page import STYLE
 from grader.feedback.roster import assignment_page_html, assignment_page_name, feedback_link
 from grader.results.records import SubmissionResult, write_atomically
@@ -27,30 +27,6 @@ body { max-width: 64rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
 .bar { background: #d0d7de; height: .7rem; display: inline-block; vertical-align: middle; }
 .charts img { max-width: 100%; height: auto; box-sizing: border-box; border: 1px solid #eee; }
 """
-
-
-def score_chart_png(results: list[SubmissionResult]) -> bytes:
-    """A PNG of each assignment's score histogram (percent of its points)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    assignments = sorted({result.assignment for result in results}) or ["(none graded)"]
-    figure, axes = plt.subplots(1, len(assignments), figsize=(3.2 * len(assignments), 2.6), squeeze=False)
-    for axis, assignment in zip(axes[0], assignments, strict=True):
-        percents = [100 * r.score / r.max_score for r in results if r.assignment == assignment and r.max_score]
-        axis.hist(percents, bins=[0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100.001], color="#4c78a8")
-        axis.set_title(assignment, fontsize=10)
-        axis.set_xlabel("score (% of points)", fontsize=8)
-        axis.set_xlim(0, 100)
-        axis.yaxis.get_major_locator().set_params(integer=True)  # counts of submissions
-    axes[0][0].set_ylabel("submissions", fontsize=8)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)
-    plt.close(figure)
-    return buffer.getvalue()
 
 
 def pass_rates(results: list[SubmissionResult]) -> list[tuple[str, str, float, float, int]]:
@@ -70,7 +46,7 @@ def _bar(share: float) -> str:
 
 
 def _sections(results: list[SubmissionResult]) -> list[str]:
-    chart = base64.b64encode(score_chart_png(results)).decode("ascii")
+    chart = base64.b64encode(score_histograms_svg(results).encode("utf-8")).decode("ascii")
     rates = "\n".join(f"<tr><td><code>{html.escape(a)}</code></td><td><code>{html.escape(g)}</code></td>"
                       f"<td>{_bar(full)}</td><td>{mean:.0%}</td><td>{n}</td></tr>"
                       for a, g, full, mean, n in pass_rates(results))
@@ -81,7 +57,7 @@ def _sections(results: list[SubmissionResult]) -> list[str]:
     head = "<tr><th>student</th><th>assignment</th><th>score</th><th>status</th><th>time</th></tr>"
     return [
         f'<h2>Scores</h2><div class="charts"><img alt="score distribution per assignment" '
-        f'src="data:image/png;base64,{chart}"></div>',
+        f'src="data:image/svg+xml;base64,{chart}"></div>',
         "<h2>Parts students fail most</h2><table><thead><tr><th>assignment</th><th>grade id</th>"
         f"<th>full marks</th><th>mean</th><th>submissions</th></tr></thead><tbody>{rates}</tbody></table>",
         f"<h2>Statuses</h2><table><thead><tr><th>status</th><th>submissions</th></tr></thead><tbody>{statuses}"
