@@ -64,14 +64,21 @@ def linked_files(driver: Any) -> list[Path]:
 def test_the_class_report_renders_and_links_to_feedback(browser: Any, report_course: Path) -> None:
     from selenium.webdriver.common.by import By
 
-    report = load_page(browser, (report_course / "report" / "index.html").as_uri(), "class-report")
+    folder = report_course / "report"
+    report = load_page(browser, (folder / "index.html").as_uri(), "class-report")
     assert_page_renders(report, 1)  # the score distribution chart
-    targets = linked_files(browser)
+    pages = {folder / f"{assignment}.html" for assignment in ASSIGNMENTS}
+    assert pages <= set(linked_files(browser))  # every assignment's page, from the summaries
+    targets = []
+    for page in sorted(pages):
+        assert_page_renders(load_page(browser, page.as_uri(), f"class-report-{page.stem}"), 0)
+        targets += linked_files(browser)
+    feedback = [target for target in targets if target.parents[2].name == "feedback"]  # beside the back links
     graded = list((report_course / "autograded").glob("*/*/results.json"))
-    assert len(set(targets)) == len(graded) > 0
+    assert len(set(feedback)) == len(graded) > 0
     assert all(target.is_file() for target in targets), [t for t in targets if not t.is_file()]
 
-    browser.get_log("browser")
+    load_page(browser, (folder / "mnist_mlp.html").as_uri(), "class-report-mnist_mlp")
     browser.find_element(By.LINK_TEXT, "correct-reference-mnist_mlp").click()
     followed = inspect_page(browser, "class-report-to-feedback-mnist_mlp")
     assert followed.url.endswith("/feedback/correct-reference-mnist_mlp/mnist_mlp/mnist_mlp.html")

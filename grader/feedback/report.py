@@ -1,22 +1,24 @@
-"""``grader report``: the class at a glance, in one HTML page made from the grader's own results.
+"""``grader report``: the class at a glance, in HTML pages made from the grader's own results.
 
-Score distribution per assignment, pass rate per grade id (the parts students fail most come
-first), status counts, the slowest submissions and a link to every feedback page. Every name
-and message is escaped; the charts are PNGs embedded in the page, so it works offline.
+``report/index.html`` holds the summaries: score distribution per assignment, pass rate per
+grade id (the parts students fail most come first), status counts, the slowest submissions and
+one line per assignment. Each assignment's page (grader.feedback.roster) lists its submissions,
+linked to their feedback pages. Every name and message is escaped; the chart is an SVG embedded
+in the page and the pages need no network, so the report works offline.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import io
 import statistics
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
 
-from grader.course.layout import FEEDBACK
+from grader.feedback.histogram import score_histograms_svg
 from grader.feedback.page import STYLE
+from grader.feedback.roster import assignment_page_html, assignment_page_name, feedback_link
 from grader.results.records import SubmissionResult, write_atomically
 
 SLOWEST = 10
@@ -25,30 +27,6 @@ body { max-width: 64rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
 .bar { background: #d0d7de; height: .7rem; display: inline-block; vertical-align: middle; }
 .charts img { max-width: 100%; height: auto; box-sizing: border-box; border: 1px solid #eee; }
 """
-
-
-def score_chart_png(results: list[SubmissionResult]) -> bytes:
-    """A PNG of each assignment's score histogram (percent of its points)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    assignments = sorted({result.assignment for result in results}) or ["(none graded)"]
-    figure, axes = plt.subplots(1, len(assignments), figsize=(3.2 * len(assignments), 2.6), squeeze=False)
-    for axis, assignment in zip(axes[0], assignments, strict=True):
-        percents = [100 * r.score / r.max_score for r in results if r.assignment == assignment and r.max_score]
-        axis.hist(percents, bins=[0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100.001], color="#4c78a8")
-        axis.set_title(assignment, fontsize=10)
-        axis.set_xlabel("score (% of points)", fontsize=8)
-        axis.set_xlim(0, 100)
-        axis.yaxis.get_major_locator().set_params(integer=True)  # counts of submissions
-    axes[0][0].set_ylabel("submissions", fontsize=8)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)
-    plt.close(figure)
-    return buffer.getvalue()
 
 
 def pass_rates(results: list[SubmissionResult]) -> list[tuple[str, str, float, float, int]]:
@@ -67,32 +45,43 @@ def _bar(share: float) -> str:
     return f'<span class="bar" style="width:{share * 8:.2f}rem"></span> {share:.0%}'
 
 
-def feedback_link(result: SubmissionResult) -> str:
-    """The relative link from ``report/`` to this submission's feedback page."""
-    parts = ("..", FEEDBACK, result.student, result.assignment, f"{result.assignment}.html")
-    return "/".join(quote(part) for part in parts)
-
-
 def _sections(results: list[SubmissionResult]) -> list[str]:
-    chart = base64.b64encode(score_chart_png(results)).decode("ascii")
+    chart = base64.b64encode(score_histograms_svg(results).encode("utf-8")).decode("ascii")
     rates = "\n".join(f"<tr><td><code>{html.escape(a)}</code></td><td><code>{html.escape(g)}</code></td>"
                       f"<td>{_bar(full)}</td><td>{mean:.0%}</td><td>{n}</td></tr>"
                       for a, g, full, mean, n in pass_rates(results))
     statuses = "\n".join(f"<tr><td><code>{html.escape(status)}</code></td><td>{count}</td></tr>"
                          for status, count in Counter(r.status.value for r in results).most_common())
     slowest = "\n".join(_submission_row(r) for r in sorted(results, key=lambda r: -r.execution_time)[:SLOWEST])
-    everyone = "\n".join(_submission_row(r) for r in sorted(results, key=lambda r: (r.student, r.assignment)))
+    assignments = "\n".join(_assignment_row(a, rows) for a, rows in sorted(by_assignment(results).items()))
     head = "<tr><th>student</th><th>assignment</th><th>score</th><th>status</th><th>time</th></tr>"
     return [
         f'<h2>Scores</h2><div class="charts"><img alt="score distribution per assignment" '
-        f'src="data:image/png;base64,{chart}"></div>',
+        f'src="data:image/svg+xml;base64,{chart}"></div>',
         "<h2>Parts students fail most</h2><table><thead><tr><th>assignment</th><th>grade id</th>"
         f"<th>full marks</th><th>mean</th><th>submissions</th></tr></thead><tbody>{rates}</tbody></table>",
         f"<h2>Statuses</h2><table><thead><tr><th>status</th><th>submissions</th></tr></thead><tbody>{statuses}"
         "</tbody></table>",
         f"<h2>Slowest submissions</h2><table><thead>{head}</thead><tbody>{slowest}</tbody></table>",
-        f"<h2>Every submission</h2><table><thead>{head}</thead><tbody>{everyone}</tbody></table>",
+        "<h2>Every submission, by assignment</h2><table><thead><tr><th>assignment</th><th>submissions</th>"
+        f"<th>mean score</th><th>not OK</th></tr></thead><tbody>{assignments}</tbody></table>",
     ]
+
+
+def by_assignment(results: list[SubmissionResult]) -> dict[str, list[SubmissionResult]]:
+    """``results`` grouped by assignment."""
+    groups: dict[str, list[SubmissionResult]] = {}
+    for result in results:
+        groups.setdefault(result.assignment, []).append(result)
+    return groups
+
+
+def _assignment_row(assignment: str, results: list[SubmissionResult]) -> str:
+    earned, possible = sum(r.score for r in results), sum(r.max_score for r in results) or 1.0
+    failed = sum(r.status.value != "OK" for r in results)
+    link = html.escape(quote(assignment_page_name(assignment)))
+    return (f'<tr><td><a href="{link}"><code>{html.escape(assignment)}</code></a></td><td>{len(results)}</td>'
+            f"<td>{earned / possible:.0%}</td><td>{failed}</td></tr>")
 
 
 def _submission_row(result: SubmissionResult) -> str:
@@ -115,7 +104,11 @@ def class_report_html(results: list[SubmissionResult], course_name: str) -> str:
 
 
 def write_class_report(course: Path, results: list[SubmissionResult]) -> Path:
-    """Write ``report/index.html`` in the course folder."""
-    path = course / "report" / "index.html"
+    """Write ``report/index.html`` and one page per assignment in the course folder; returns the index."""
+    folder = course / "report"
+    for assignment, rows in by_assignment(results).items():
+        page = assignment_page_html(assignment, rows, course.name, REPORT_STYLE)
+        write_atomically(folder / assignment_page_name(assignment), page)
+    path = folder / "index.html"
     write_atomically(path, class_report_html(results, course.name))
     return path
