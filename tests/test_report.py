@@ -54,7 +54,7 @@ def test_an_assignment_page_links_every_submission_escaped_and_sorted_by_student
     assert links == ["../feedback/%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E/cnn_quiz/cnn_quiz.html",
                      "../feedback/ada/cnn_quiz/cnn_quiz.html", "../feedback/alan/cnn_quiz/cnn_quiz.html",
                      "../feedback/%C3%A9milie/cnn_quiz/cnn_quiz.html"]
-    assert "<td data-v=10>10 / 14<td>OK<td data-v=9.0>9.0" in page  # alan: sorted by points and seconds
+    assert "<td data-v=10>10.00 / 14.00<td>OK<td data-v=9.0>9.0" in page  # alan: sorted by points and seconds
     assert "<option>CELL_TIMEOUT</option><option>OK</option>" in page
     assert "<script>" in page and "src=" not in page.split("<script>")[1]  # inline, nothing fetched
 
@@ -97,16 +97,23 @@ def test_grader_report_writes_the_report_grades_and_nbgraders_export(repo: Path,
 
 
 def test_a_finished_class_is_taken_as_finished_by_the_grader(repo: Path, tmp_path: Path) -> None:
-    from grader.batch.run import find_submissions, finished_result
+    """Its results stand: a run records them (gradebook, feedback), it grades none of them again."""
+    from grader.batch.resume import plan_run
+    from grader.batch.run import find_submissions
+    from grader.course.layout import autograded_folder
+    from grader.results.records import read_results_json
     from tests.finished_class import make_finished_class
     from tests.submissions import ASSIGNMENTS
 
     course = make_finished_class(repo, tmp_path, 45)
     submissions = list(find_submissions(course, ASSIGNMENTS))
     assert len(submissions) == 45 and len({s.path.stat().st_ino for s in submissions}) == 20  # hard links
-    finished = [finished_result(course, submission) for submission in submissions]
-    assert all(result is not None and result.submission_sha256 for result in finished)
-    statuses = {result.status.value for result in finished}
+    earlier = {(s.student, s.assignment): read_results_json(
+        autograded_folder(course, s.student, s.assignment) / "results.json", s.student, s.assignment)
+        for s in submissions}
+    plan = plan_run(course, submissions, earlier, set(), force=False)
+    assert plan.to_grade == [] and len(plan.to_record) == 45
+    statuses = {result.status.value for _, result in plan.to_record}
     assert {"OK", "CELL_TIMEOUT"} <= statuses
 
 

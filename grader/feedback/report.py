@@ -19,6 +19,7 @@ from urllib.parse import quote
 from grader.feedback.histogram import score_histograms_svg
 from grader.feedback.page import STYLE
 from grader.feedback.roster import assignment_page_html, assignment_page_name, feedback_link
+from grader.pipeline.shown import points
 from grader.results.records import SubmissionResult, write_atomically
 
 SLOWEST = 10
@@ -87,7 +88,7 @@ def _assignment_row(assignment: str, results: list[SubmissionResult]) -> str:
 def _submission_row(result: SubmissionResult) -> str:
     return (f'<tr><td><a href="{html.escape(feedback_link(result))}">{html.escape(result.student)}</a></td>'
             f"<td><code>{html.escape(result.assignment)}</code></td>"
-            f'<td class="score">{result.score:g} / {result.max_score:g}</td>'
+            f'<td class="score">{points(result.score)} / {points(result.max_score)}</td>'
             f"<td><code>{html.escape(result.status.value)}</code></td><td>{result.execution_time:.1f} s</td></tr>")
 
 
@@ -96,8 +97,8 @@ def class_report_html(results: list[SubmissionResult], course_name: str) -> str:
     title = f"Class report: {html.escape(course_name)}"
     students = len({r.student for r in results})
     earned, possible = sum(r.score for r in results), sum(r.max_score for r in results) or 1.0
-    summary = (f"<p>{students} student(s), {len(results)} graded notebook(s); {earned:g} of {possible:g} points "
-               f"({earned / possible:.0%}).</p>")
+    summary = (f"<p>{students} student(s), {len(results)} graded notebook(s); {points(earned)} of {points(possible)} "
+               f"points ({earned / possible:.0%}).</p>")
     body = summary + "\n".join(_sections(results)) if results else "<p>Nothing graded yet: run grader autograde.</p>"
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
             f"<style>{REPORT_STYLE}</style></head>\n<body><h1>{title}</h1>\n{body}\n</body></html>\n")

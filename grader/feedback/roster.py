@@ -12,6 +12,7 @@ import html
 from urllib.parse import quote
 
 from grader.course.layout import FEEDBACK
+from grader.pipeline.shown import points
 from grader.results.records import SubmissionResult
 
 ROSTER_STYLE = """
@@ -71,7 +72,7 @@ def feedback_link(result: SubmissionResult) -> str:
 def roster_row(result: SubmissionResult) -> str:
     """One submission's row: linked student, score (sorted by points), status, seconds."""
     return (f'<tr><td><a href="{html.escape(feedback_link(result))}">{html.escape(result.student)}</a>'
-            f"<td data-v={result.score:g}>{result.score:g} / {result.max_score:g}"
+            f"<td data-v={result.score:g}>{points(result.score)} / {points(result.max_score)}"
             f"<td>{html.escape(result.status.value)}<td data-v={result.execution_time:.1f}>"
             f"{result.execution_time:.1f}\n")
 
