@@ -111,7 +111,7 @@ def test_a_run_killed_after_results_json_records_them_without_grading(course: Pa
     write_results_json(autograded_folder(course, "s2", QUIZ) / "results.json", graded_result(course, "s2", 1.0))
     autograde_course(course)
     assert scores_in_gradebook(course) == {"s1": 3.5, "s2": 14.0, "s3": 10.5}
-    assert "14 / 14" in feedback_page(course, "s2", QUIZ).read_text(encoding="utf-8")
+    assert "14.00 / 14.00" in feedback_page(course, "s2", QUIZ).read_text(encoding="utf-8")
     assert (autograded_folder(course, "s2", QUIZ) / STAMP).is_file()
 
     # the gradebook lost (or a class copied without it): every finished result is recorded again
