@@ -1,6 +1,8 @@
 """Install pyproject's lower bounds into a second venv and grade the bundled class with it.
 
-Every dependency of pyproject.toml is pinned at its lower bound (``>=X`` becomes ``==X``), the
+Every dependency of pyproject.toml is pinned at its lower bound (``>=X`` becomes ``===X``: a plain
+``==2.13.0`` also takes a local ``2.13.0+cpu`` wheel from a find-links folder, whose torchvision
+operators then fail to load beside PyPI's torchvision 0.28.0, built for PyPI's torch), the
 project is installed into ``--venv`` beside them, and the bundled class (``submitted/``) is
 graded twice, on copies of the course: with the lower bounds and with the project's own
 ``.venv`` (requirements.lock). The grades must be the same. Writes bench/results/lower_bounds.md.
@@ -44,7 +46,7 @@ def install_lower_bounds(venv: Path, python: str) -> float:
     if not (venv / "bin" / "python").exists():
         subprocess.run([python, "-m", "venv", str(venv)], check=True)
     constraints = venv / "lower-bounds.txt"
-    constraints.write_text("".join(f"{name}=={version}\n" for name, version in lower_bounds().items()))
+    constraints.write_text("".join(f"{name}==={version}\n" for name, version in lower_bounds().items()))
     subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "-c", str(constraints),
                     "-e", str(ROOT)], check=True)
     return time.monotonic() - started

@@ -32,7 +32,7 @@ def test_the_kit_asks_for_ranges_not_pins() -> None:
     requirements = kit_requirements()
     assert [RANGE.fullmatch(line)[1] for line in requirements if RANGE.fullmatch(line)] == list(KIT_PACKAGES)
     declared = {spec.split(">=")[0]: spec for spec in declared_dependencies()}
-    assert "torch>=2.13,<2.15" in requirements and declared["torch"] == "torch>=2.13,<2.15"
+    assert "torch>=2.13.0,<2.15" in requirements and declared["torch"] == "torch>=2.13.0,<2.15"
 
 
 def test_targets_carry_their_own_markers_and_tags() -> None:

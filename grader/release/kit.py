@@ -54,9 +54,15 @@ from this folder:
 
 Each visible test gets a line: `ok` or `FAIL`, its points and what happened. The command exits
 0 when every visible test passes. The grader runs hidden tests too, on data you have not seen,
-so passing here is necessary, not sufficient. You need Python 3.11 and the course's packages
-(`pip install -r requirements.txt`); the data the notebooks load is in `data/`. Add
+so passing here is necessary, not sufficient. The data the notebooks load is in `data/`. Add
 `--results results.json` to keep the table as JSON.
+
+You need Python 3.11, 3.12 or 3.13 and the course's packages, in a virtual environment:
+`pip install -r requirements.txt` installs PyTorch, torchvision, OpenCV, NumPy, Matplotlib, tqdm
+and what runs a notebook (papermill, nbclient, ipykernel), about 70 packages. On macOS (Apple
+silicon) or Windows that is about 220 MiB to download. On Linux pip picks PyTorch's CUDA build,
+which brings NVIDIA's libraries: about 2.9 GiB to download and 5.7 GiB installed (the course
+needs no GPU).
 """
 
 
