@@ -6,7 +6,7 @@ operators then fail to load beside PyPI's torchvision 0.28.0, built for PyPI's t
 project is installed into ``--venv`` beside them, and the bundled class (``submitted/``) is
 graded twice, on copies of the course: with the lower bounds and with the project's own
 ``.venv`` (requirements.lock). The grades must be the same. Writes bench/results/lower_bounds.md.
-Usage: ``.venv/bin/python bench/lower_bounds.py [--venv /tmp/cnn-grader-lower] [--python python3.11]``
+Usage: ``.venv/bin/python bench/lower_bounds.py [--venv /tmp/cnn-grader-lower] [--python PYTHON] [--results FILE]``
 (tests/test_lower_bounds.py runs it in the slow tier).
 """
 
@@ -89,7 +89,8 @@ def main() -> int:
     """Install, grade twice, compare, write the results; exit 1 when the grades differ."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--venv", type=Path, default=Path(tempfile.gettempdir()) / "cnn-grader-lower")
-    parser.add_argument("--python", default="python3.11")
+    parser.add_argument("--python", default=sys.executable, help="the venv's Python (default: this one)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help=f"where to write (default: {RESULTS})")
     arguments = parser.parse_args()
     seconds = {"install": install_lower_bounds(arguments.venv, arguments.python)}
     versions = installed_versions(arguments.venv)
@@ -103,8 +104,8 @@ def main() -> int:
     for ours, theirs in zip(lower_rows, locked_rows, strict=False):
         if ours != theirs:
             print(f"differs:\n  lower:  {ours}\n  locked: {theirs}", file=sys.stderr)
-    RESULTS.write_text(report(versions, seconds, same, len(lower_rows)), encoding="utf-8")
-    print(RESULTS.read_text(encoding="utf-8"))
+    arguments.results.write_text(report(versions, seconds, same, len(lower_rows)), encoding="utf-8")
+    print(arguments.results.read_text(encoding="utf-8"))
     return 0 if same and len(lower_rows) == len(locked_rows) > 0 else 1
 
 

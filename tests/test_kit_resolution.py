@@ -21,7 +21,7 @@ from grader.release.resolve import PYTHONS, TARGETS, marker_environment, platfor
 RANGE = re.compile(r"([A-Za-z0-9._-]+)>=([0-9][^,]*),<([0-9][^,;\s]*)")
 
 
-def _registry_unreachable() -> str | None:
+def registry_unreachable() -> str | None:
     """Why pip cannot reach a registry here (its words), or None when it can."""
     done = subprocess.run([sys.executable, "-m", "pip", "index", "versions", "torch"], capture_output=True,
                           text=True, timeout=120)
@@ -46,7 +46,7 @@ def test_targets_carry_their_own_markers_and_tags() -> None:
 
 @pytest.fixture(scope="module")
 def kit_requirements_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    reason = _registry_unreachable()
+    reason = registry_unreachable()
     if reason is not None:
         pytest.skip(f"no package registry answers pip here: {reason}")
     path = tmp_path_factory.mktemp("kit") / "requirements.txt"
