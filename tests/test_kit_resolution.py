@@ -1,8 +1,8 @@
 """The student kit's requirements.txt resolves, with pip's resolver, for the Pythons and platforms students use.
 
 Slow tier: pip fetches each platform's torch wheel to read its dependencies (lazily where the
-index serves byte ranges), about a minute per platform here. Skipped, saying why, when no
-package registry answers.
+index serves byte ranges), up to a few minutes per pair here; the nine pairs resolve side by side,
+once per session. Skipped, saying why, when no package registry answers.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -54,11 +55,22 @@ def kit_requirements_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def resolutions(kit_requirements_file: Path) -> dict[tuple[str, str], list[dict] | Exception]:
+    """Every (platform, Python) pair resolved at once: pip waits on the network, not on the cores."""
+    pairs = [(platform, python) for platform in TARGETS for python in PYTHONS]
+    with ThreadPoolExecutor(max_workers=len(pairs)) as pool:
+        futures = {pair: pool.submit(resolve, kit_requirements_file, *pair) for pair in pairs}
+    return {pair: future.exception() or future.result() for pair, future in futures.items()}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("python", PYTHONS)
 @pytest.mark.parametrize("platform", list(TARGETS))
-def test_the_kit_resolves_for_a_student(kit_requirements_file: Path, platform: str, python: str) -> None:
-    installs = resolve(kit_requirements_file, platform, python)
+def test_the_kit_resolves_for_a_student(resolutions: dict, platform: str, python: str) -> None:
+    installs = resolutions[(platform, python)]
+    if isinstance(installs, Exception):
+        raise installs
     found = versions(installs)
     for line in kit_requirements():
         name, low, high = RANGE.fullmatch(line).groups()

@@ -1,12 +1,14 @@
 """pyproject.toml's lower bounds install into a second venv and grade the bundled class as requirements.lock does.
 
-Slow tier, and slow within it: it installs the project at its lower bounds (PyTorch's wheels and
-NVIDIA's libraries: gigabytes, several minutes) and grades the bundled class twice
-(bench/lower_bounds.py). Skipped, saying why, when no package registry answers.
+The install-and-grade test is opt-in (``GRADER_TEST_LOWER_BOUNDS=1 scripts/test.sh -k lower_bounds``):
+it installs the project at its lower bounds (PyTorch's wheels and NVIDIA's libraries: gigabytes)
+and grades the bundled class twice (bench/lower_bounds.py), 20 minutes and more here, which the
+CI run's 25-minute budget cannot hold. Skipped, saying why, otherwise or when no registry answers.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +30,9 @@ def test_every_dependency_has_a_lower_bound_below_its_lock_pin(repo: Path) -> No
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("GRADER_TEST_LOWER_BOUNDS") != "1",
+                    reason="opt-in, 20+ minutes: set GRADER_TEST_LOWER_BOUNDS=1 (bench/results/lower_bounds.md has "
+                           "the last run)")
 def test_the_lower_bounds_grade_the_bundled_class_as_the_lock_does(repo: Path, tmp_path: Path) -> None:
     reason = registry_unreachable()
     if reason is not None:
