@@ -8,7 +8,10 @@ solution and no held-out data; ``tests/test_student_kit.py`` proves it.
 
 from __future__ import annotations
 
+import re
 import shutil
+import tomllib
+from importlib import metadata
 from pathlib import Path
 
 from grader.course.catalog import course_catalog
@@ -21,6 +24,7 @@ KIT_ROOTS = ("grader.data", "grader.loaders", "grader.images", "grader.release.s
 # never in the kit: the secrets, and the warm server's forked kernels and probes (the self-check starts plain kernels)
 KIT_EXCLUDED = (*SECRET_PACKAGES, "grader.probing", "grader.kernels.forked_kernel")
 DATA = Path("data")
+NAME = r"[A-Za-z0-9._-]+"
 KIT_PACKAGES = ("torch", "torchvision", "opencv-python-headless", "numpy", "matplotlib", "tqdm", "papermill",
                 "nbformat", "nbclient", "ipykernel", "jupyter_client", "traitlets")
 KIT_MAIN = '''"""``python -m grader check NOTEBOOK``: the student kit's command."""
@@ -50,9 +54,15 @@ from this folder:
 
 Each visible test gets a line: `ok` or `FAIL`, its points and what happened. The command exits
 0 when every visible test passes. The grader runs hidden tests too, on data you have not seen,
-so passing here is necessary, not sufficient. You need Python 3.11 and the course's packages
-(`pip install -r requirements.txt`); the data the notebooks load is in `data/`. Add
+so passing here is necessary, not sufficient. The data the notebooks load is in `data/`. Add
 `--results results.json` to keep the table as JSON.
+
+You need Python 3.11, 3.12 or 3.13 and the course's packages, in a virtual environment:
+`pip install -r requirements.txt` installs PyTorch, torchvision, OpenCV, NumPy, Matplotlib, tqdm
+and what runs a notebook (papermill, nbclient, ipykernel), about 70 packages. On macOS (Apple
+silicon) or Windows that is about 220 MiB to download. On Linux pip picks PyTorch's CUDA build,
+which brings NVIDIA's libraries: about 2.9 GiB to download and 5.7 GiB installed (the course
+needs no GPU).
 """
 
 
@@ -83,11 +93,30 @@ def build_kit(course: Path, out: Path) -> Path:
 
 
 def kit_requirements() -> list[str]:
-    """What a student installs: the kit's packages, pinned as this project pins them when it can tell."""
+    """What a student installs: the kit's packages, with the ranges this project declares and tests.
+
+    A package the project does not declare (one the notebooks' kernel needs through another) gets
+    the lock's version as its lower bound, below its next major version.
+    """
+    declared = {_normalized(re.match(NAME, spec)[0]): spec.replace(" ", "") for spec in declared_dependencies()}
+    locked = {}
     lock = PACKAGE.parent / "requirements.lock"
-    pins = {}
-    if lock.is_file():
-        for line in lock.read_text(encoding="utf-8").splitlines():
-            name, _, version = line.partition("==")
-            pins[name.strip().lower()] = line.strip() if version else ""
-    return [pins.get(name) or name for name in KIT_PACKAGES]
+    for line in lock.read_text(encoding="utf-8").splitlines() if lock.is_file() else ():
+        name, _, version = line.strip().partition("==")
+        locked[_normalized(name)] = f"{name}>={version},<{int(version.split('.')[0]) + 1}" if version else name
+    return [declared.get(_normalized(name)) or locked.get(_normalized(name)) or name for name in KIT_PACKAGES]
+
+
+def declared_dependencies() -> list[str]:
+    """The project's dependencies as pyproject.toml declares them (the installed metadata's outside a checkout)."""
+    pyproject = PACKAGE.parent / "pyproject.toml"
+    if pyproject.is_file():
+        return tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    try:
+        return [spec for spec in metadata.requires("cnn-grader") or [] if "extra ==" not in spec]
+    except metadata.PackageNotFoundError:
+        return []
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
