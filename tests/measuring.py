@@ -13,14 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
-from grader.assignments import checks_file, module, probe_names, probe_spec
-from grader.checks.registry import CheckOutcome
-from grader.checks.runner import CheckCollector, pytest_arguments
+from grader.assignments import module, probe_names, probe_spec
 from grader.pipeline.artifacts import Artifacts, ProbeResult
 from grader.probing.probe import cell_sources, run_cells
-from tests.submissions import GRADE_IDS, reference_cells
+from tests.inprocess import run_checks, shares  # noqa: F401 - the in-process checks, with the property rule
+from tests.submissions import reference_cells
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -76,19 +74,3 @@ def artifacts_of(assignment: str, cells: dict[str, str], inputs: dict[str, np.nd
                      probe_results(assignment, namespace, errors, inputs), inputs)
 
 
-def run_checks(artifacts: Artifacts) -> list[CheckOutcome]:
-    """The hidden checks of the assignment, run by pytest with the grader's collector."""
-    collector = CheckCollector(artifacts)
-    code = pytest.main([str(checks_file(artifacts.assignment)), *pytest_arguments()], plugins=[collector])
-    assert code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED), f"the checks could not run: {code}"
-    return collector.outcomes_for_run()
-
-
-def shares(assignment: str, outcomes: list[CheckOutcome]) -> dict[str, float]:
-    """The fraction of each grade id's points, as grader.pipeline.autograde.scored weighs its checks."""
-    fractions = {}
-    for grade_id in GRADE_IDS[assignment]:
-        mine = [outcome for outcome in outcomes if outcome.grade_id == grade_id]
-        assert mine, f"no check for {grade_id}"
-        fractions[grade_id] = sum(o.weight for o in mine if o.passed) / sum(o.weight for o in mine)
-    return fractions
