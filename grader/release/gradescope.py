@@ -24,7 +24,7 @@ from grader.course.layout import CourseError, release_notebook, source_notebook
 PACKAGE = Path(__file__).resolve().parent.parent
 PROJECT = PACKAGE.parent
 CPU_WHEELS = "https://download.pytorch.org/whl/cpu"
-SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc")
+SKIPPED = shutil.ignore_patterns("__py*__", "*.pyc")  # bytecode caches
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, to build the autograder's image: Python, a CPU build of torch,
 # the grader's pinned dependencies, then the grader itself (from this folder).
