@@ -11,8 +11,8 @@ Timed, each a ``grader`` command end to end (start-up included):
   assignments without training, the same 10 at every size), then ``grader autograde``;
 - ``report``: ``grader report``.
 
-Re-runs are skipped above ``--rerun-cap`` submissions (they cost minutes each today); the report
-is then timed on a gradebook that was never filled, so nbgrader's export has nothing to read.
+Re-runs can be skipped above ``--rerun-cap`` submissions; the report is then timed on a gradebook
+that was never filled (its grades CSV has no submission to read).
 Prints a table (seconds, milliseconds per submission, growth exponent between sizes) and writes it
 to bench/results/grow.md. Usage:
 ``.venv/bin/python bench/grow.py [--sizes 100,1000,10000] [--rerun-cap 10000] [--workers 2] [--keep]``
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
              f"--workers {args.workers}`", "", table(sizes, figures), "", TODAY]
     if skipped:
         notes.append(f"Re-runs skipped at {', '.join(f'{n:,}' for n in skipped)} (above --rerun-cap): "
-                     "there the report ran on a gradebook never filled, so nbgrader's export read nothing.")
+                     "there the report ran on a gradebook never filled.")
     text = "\n".join(notes)
     print(text)
     RESULTS.write_text(f"# grow ({time.strftime('%Y-%m-%d')})\n\n{text}\n\n## How it is measured\n\n{__doc__}")

@@ -81,19 +81,20 @@ def run_autograde(args: argparse.Namespace) -> int:
 def run_report(args: argparse.Namespace) -> int:
     """Write the class report, grades.csv and nbgrader's own CSV export from what was graded."""
     from nbgrader.api import Gradebook
-    from nbgrader.plugins.export import CsvExportPlugin
 
+    from grader.course.catalog import course_assignments
     from grader.feedback.report import write_class_report
     from grader.results.gradebook import gradebook_url, put_tools_on_path
+    from grader.results.gradebook_export import export_grades_csv
     from grader.results.records import all_results, write_grades_csv
 
-    results = all_results(args.course, _assignments(args))
+    chosen = (args.assignment,) if args.assignment else None
+    results = all_results(args.course, course_assignments(args.course, chosen))  # grades nothing: checks unread
     report = write_class_report(args.course, results)
     write_grades_csv(args.course / "grades.csv", results)
     put_tools_on_path()
-    exported = args.course / "report" / "nbgrader_grades.csv"
     with Gradebook(gradebook_url(args.course)) as gradebook:
-        CsvExportPlugin(to=str(exported)).export(gradebook)
+        exported = export_grades_csv(gradebook, args.course / "report" / "nbgrader_grades.csv")
     print(f"{len(results)} graded notebook(s)")
     for label, path in (("class report", report), ("grades.csv", args.course / "grades.csv"),
                         ("nbgrader export", exported)):

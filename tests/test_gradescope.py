@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -46,6 +47,8 @@ def test_the_zip_has_gradescope_s_layout_and_only_its_assignment(autograder_zip:
     assert not [name for name in names if name.startswith("grader/assignments/") and name.count("/") > 2]
     assert "grader/pipeline/autograde.py" in names and "grader/release/gradescope_run.py" in names
     assert "torch==" in setup and "download.pytorch.org/whl/cpu" in setup
+    run = subprocess.run(["bash", "-n", "-c", setup], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
 
 
 def run_autograder(root: Path, source: Path, notebook: bytes | None) -> tuple[dict, float]:
@@ -57,8 +60,10 @@ def run_autograder(root: Path, source: Path, notebook: bytes | None) -> tuple[di
     if notebook is not None:
         (submission / f"{ID}.ipynb").write_bytes(notebook)
     env = {**os.environ, "GRADESCOPE_ROOT": str(root), "GRADER_PYTHON": sys.executable}
+    shutil.copy(source / "run_autograder", root / "run_autograder")  # where Gradescope runs it from
     started = time.perf_counter()
-    run = subprocess.run([str(source / "run_autograder")], env=env, capture_output=True, text=True, timeout=900)
+    run = subprocess.run([str(root / "run_autograder")], env=env, capture_output=True, text=True, timeout=900,
+                         cwd=root)
     seconds = time.perf_counter() - started
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads((root / "results" / "results.json").read_text(encoding="utf-8")), seconds

@@ -26,23 +26,39 @@ PROJECT = PACKAGE.parent
 CPU_WHEELS = "https://download.pytorch.org/whl/cpu"
 SKIPPED = shutil.ignore_patterns("__py*__", "*.pyc")  # bytecode caches
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once, as root, to build the autograder's image: Python, a CPU build of torch,
-# the grader's pinned dependencies, then the grader itself (from this folder).
+# Gradescope runs this once, as root, to build the autograder's image. It leaves Gradescope's own python3
+# alone: the grader gets a virtual environment (.venv beside this file) on a Python from 3.11 to 3.13 (the
+# default Ubuntu 22.04 image has 3.10: then python3.11 comes from apt), then a CPU build of torch, the
+# grader's dependencies at the lock's versions, and the grader itself (from this folder).
 set -euo pipefail
 cd "$(dirname "$0")"
-if ! command -v python3 >/dev/null || ! python3 -m pip --version >/dev/null 2>&1; then
-    apt-get update && apt-get install -y python3 python3-pip python3-venv
+supported() {{ "$1" -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 14))' 2>/dev/null; }}
+python=""
+for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null && supported "$candidate"; then python="$candidate"; break; fi
+done
+if [ -z "$python" ]; then
+    apt-get update && apt-get install -y python3.11 python3.11-venv
+    python=python3.11
 fi
-python3 -m pip install --break-system-packages --index-url {cpu_wheels} {torch_pins}
-python3 -m pip install --break-system-packages -r requirements.txt
-python3 -m pip install --break-system-packages --no-deps .
+if ! "$python" -m venv .venv; then  # Debian and Ubuntu keep venv's pip in a package of its own
+    rm -rf .venv
+    apt-get update && apt-get install -y "$python-venv"
+    "$python" -m venv .venv
+fi
+# TORCH_INDEX_URL: where the CPU wheels come from (PyTorch's own index unless set, e.g. to a mirror)
+.venv/bin/python -m pip install --index-url "${{TORCH_INDEX_URL:-{cpu_wheels}}}" {torch_pins}
+.venv/bin/python -m pip install -r requirements.txt
+.venv/bin/python -m pip install --no-deps .
 """
 RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope runs this for each submission: grade the notebook in $GRADESCOPE_ROOT/submission (default
-# /autograder) with the grader's sandbox and hidden checks, write $GRADESCOPE_ROOT/results/results.json.
+# Gradescope copies this to /autograder/run_autograder and runs it for each submission: grade the notebook in
+# $GRADESCOPE_ROOT/submission (default /autograder) with the grader's sandbox and hidden checks, and write
+# $GRADESCOPE_ROOT/results/results.json. The grader and its course are in $GRADESCOPE_ROOT/source.
 set -uo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-exec "${{GRADER_PYTHON:-python3}}" -m grader.release.gradescope_run --assignment {assignment} --course "$here/course"
+here="${{GRADESCOPE_ROOT:-/autograder}}/source"
+exec "${{GRADER_PYTHON:-$here/.venv/bin/python}}" -m grader.release.gradescope_run --assignment {assignment} \\
+    --course "$here/course"
 """
 
 
