@@ -46,11 +46,11 @@ def folder_size(path: Path) -> int:
     return sum(entry.stat(follow_symlinks=False).st_size for entry in path.rglob("*") if entry.is_file())
 
 
-def downloads(log: str) -> tuple[int, float, int]:
-    """(files downloaded, their MB, files taken from this machine's disk) from pip's output."""
+def downloads(log: str) -> tuple[int, float, int, float]:
+    """(files downloaded, their MB, wheels taken from this machine's disk, their MB) from pip's output."""
     sizes = [float(number) * UNITS[unit] for _, number, unit in SIZE.findall(log)]
-    local = len(re.findall(r"^(?:Processing|Obtaining|  Using cached) ", log, flags=re.M))
-    return len(sizes), sum(sizes), local
+    local = [Path(path) for path in re.findall(r"^Processing (/\S+\.whl)", log, flags=re.M)]
+    return len(sizes), sum(sizes), len(local), sum(path.stat().st_size for path in local if path.is_file()) / 1e6
 
 
 def run_setup(source: Path, torch_index: str) -> tuple[float, str]:
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         zip_mb = archive.stat().st_size / 1e6
         source = unpack_autograder(archive, root)
         seconds, log = run_setup(source, args.torch_index)
-        count, megabytes, local = downloads(log)
+        count, megabytes, local, local_megabytes = downloads(log)
         venv_gib = folder_size(source / ".venv") / 2**30
         grading, results = grade_reference(root, source, args.assignment)
     finally:
@@ -102,13 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join([
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; {time.strftime('%Y-%m-%d %H:%M')}; "
         f"load average (1 min) {os.getloadavg()[0]:.1f} after.",
-        f"Command: `.venv/bin/python bench/gradescope_setup.py --assignment {args.assignment} "
+        f"Command: `{'PIP_NO_CACHE_DIR=1 ' if os.environ.get('PIP_NO_CACHE_DIR') else ''}"
+        f".venv/bin/python bench/gradescope_setup.py --assignment {args.assignment} "
         f"--torch-index {args.torch_index}`", "",
         "| what | measured |", "|---|---|",
         f"| zip | {zip_mb:.2f} MB |",
         f"| setup.sh, wall | {seconds / 60:.1f} min |",
         f"| downloaded by pip | {count} files, {megabytes:,.0f} MB |",
-        f"| taken from this machine's disk or cache | {local} files |",
+        f"| wheels taken from this machine's disk (torch's among them) | {local} files, {local_megabytes:,.0f} MB |",
         f"| the environment (.venv) | {venv_gib:.2f} GiB |",
         f"| run_autograder on the reference, with that environment | {grading:.1f} s, score {results['score']} of "
         f"{sum(test['max_score'] for test in results['tests'])}, status {results['status']} |",

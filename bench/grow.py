@@ -1,4 +1,4 @@
-"""Benchmark: how re-runs and the report grow with the class, at 100, 1,000 and 10,000 submissions.
+"""Benchmark: how re-runs and the report grow with the class, at 100, 1,000, 4,000 and 10,000 submissions.
 
 Each size is a finished class made without grading (tests/finished_class.py: the bundled
 notebooks hard-linked in rotation, a results.json per submission with its notebook's SHA-256).
@@ -15,7 +15,7 @@ Re-runs can be skipped above ``--rerun-cap`` submissions; the report is then tim
 that was never filled (its grades CSV has no submission to read).
 Prints a table (seconds, milliseconds per submission, growth exponent between sizes) and writes it
 to bench/results/grow.md. Usage:
-``.venv/bin/python bench/grow.py [--sizes 100,1000,10000] [--rerun-cap 10000] [--workers 2] [--keep]``
+``.venv/bin/python bench/grow.py [--sizes 100,1000,4000,10000] [--rerun-cap 10000] [--workers 2] [--keep]``
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def table(sizes: list[int], figures: dict[int, dict[str, float]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Build, time, print and write the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100,1000,10000", help="class sizes in submissions")
+    parser.add_argument("--sizes", default="100,1000,4000,10000", help="class sizes in submissions")
     parser.add_argument("--rerun-cap", type=int, default=10_000, help="time re-runs only up to this size")
     parser.add_argument("--workers", type=int, default=2, help="grader autograde --workers")
     parser.add_argument("--keep", action="store_true", help="keep the classes (paths on stderr)")

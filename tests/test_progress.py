@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from pathlib import Path
+
+import pytest
 
 from grader.batch.progress import GradingProgress, format_seconds
 from grader.results.records import GradeResult, GradesCsv, Status, SubmissionResult
@@ -52,7 +55,7 @@ def test_format_seconds_reads_like_a_clock() -> None:
 
 def test_grades_csv_follows_the_results_during_a_run(tmp_path: Path) -> None:
     path = tmp_path / "grades.csv"
-    grades = GradesCsv(path, [result("earlier", 4.0)], every=0.0)
+    grades = GradesCsv(path, [result("earlier", 4.0)], every=0.0, most_share=float("inf"))
     grades.add(result("ada", 2.0))
     assert rows(path) == {"earlier": "4.0", "ada": "2.0"}  # written as the result came
     grades.add(result("ada", 3.0))  # graded again: one row, the new score
@@ -66,3 +69,19 @@ def test_grades_csv_is_not_rewritten_more_often_than_asked(tmp_path: Path) -> No
     assert not path.exists()
     grades.close()
     assert rows(path) == {"ada": "2.0"}
+
+
+def test_grades_csv_pauses_ten_times_as_long_as_its_last_write_took(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "grades.csv"
+    writes = []
+    monkeypatch.setattr("grader.results.records.write_grades_csv",
+                        lambda *args: (writes.append(args), time.sleep(0.05)))
+    grades = GradesCsv(path, [], every=0.0)
+    grades.add(result("ada", 2.0))
+    assert len(writes) == 1 and grades.pause >= 0.5
+    grades.add(result("bob", 2.0))  # within 10 x 0.05 s of the last write: not written
+    assert len(writes) == 1
+    time.sleep(grades.pause)
+    grades.add(result("cyd", 2.0))
+    assert len(writes) == 2 and sorted(r.student for r in writes[-1][1]) == ["ada", "bob", "cyd"]

@@ -1,7 +1,10 @@
 """``grader gradescope``: one assignment's autograder for Gradescope, as the zip Gradescope's docs describe.
 
-Gradescope unpacks the zip into ``/autograder/source``, runs ``setup.sh`` once to build its image,
-then ``run_autograder`` for each submission, which must write ``/autograder/results/results.json``.
+Gradescope unpacks the zip into ``/autograder/source``, runs ``setup.sh`` once to build its image
+(here: a virtual environment in ``source/.venv`` on Python 3.11-3.13), copies ``run_autograder`` to
+``/autograder/run_autograder`` and runs it for each submission, which must write
+``/autograder/results/results.json``. ``run_autograder`` therefore finds the grader's files from
+``$GRADESCOPE_ROOT`` (default ``/autograder``), never from where it lies.
 The zip holds ``setup.sh`` and ``run_autograder`` at its root, the grader package with no
 assignment folder, and a one-assignment course (``course/``): the course's ``nbgrader_config.py``
 pointed at its own ``assignments/`` folder, the source and release notebooks, and the assignment's
