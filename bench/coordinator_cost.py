@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 import nbformat  # noqa: E402
 
+from bench.measure import write_bench_results  # noqa: E402
 from grader.course.layout import autograded_folder, source_notebook  # noqa: E402
 from grader.feedback.page import write_feedback  # noqa: E402
 from grader.results.gradebook import (  # noqa: E402
@@ -94,8 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after. Command: "
             f"`.venv/bin/python bench/coordinator_cost.py --results {args.results}`\n\n" + "\n".join(lines))
     print(text)
-    RESULTS.write_text(f"# coordinator_cost ({time.strftime('%Y-%m-%d')})\n\n{text}\n\n## How it is measured\n\n"
-                       f"{__doc__}")
+    write_bench_results(RESULTS, "coordinator_cost", text, __doc__)
     return 0
 
 

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import nbformat  # noqa: E402
 
+from bench.measure import write_bench_results  # noqa: E402
 from grader.course.examples import Variant, build  # noqa: E402
 from grader.release.gradescope import build_autograder, unpack_autograder  # noqa: E402
 
@@ -115,8 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{sum(test['max_score'] for test in results['tests'])}, status {results['status']} |",
     ])
     print(text)
-    RESULTS.write_text(f"# Gradescope's setup.sh ({time.strftime('%Y-%m-%d')})\n\n{text}\n\n## How it is measured\n\n"
-                       f"{__doc__}")
+    write_bench_results(RESULTS, "Gradescope's setup.sh", text, __doc__)
     return 0
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.measure import write_bench_results  # noqa: E402
 from tests.finished_class import first_notebooks, make_finished_class  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "grow.md"
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                      "there the report ran on a gradebook never filled.")
     text = "\n".join(notes)
     print(text)
-    RESULTS.write_text(f"# grow ({time.strftime('%Y-%m-%d')})\n\n{text}\n\n## How it is measured\n\n{__doc__}")
+    write_bench_results(RESULTS, "grow", text, __doc__)
     return 0
 
 

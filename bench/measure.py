@@ -1,10 +1,12 @@
-"""Measuring helpers for the benchmarks: peak memory (PSS) of worker process trees, free ports."""
+"""Measuring helpers for the benchmarks: peak memory (PSS) of worker process trees, free ports, result files."""
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import psutil
 
@@ -103,3 +105,8 @@ def human_bytes(count: int) -> str:
     if count >= 1024 ** 3:
         return f"{count / 1024 ** 3:.2f} GiB"
     return f"{count / 1024 ** 2:.0f} MiB"
+
+
+def write_bench_results(path: Path, title: str, text: str, how: str) -> None:
+    """Write a benchmark's figures to ``path`` (bench/results/): a dated heading, ``text``, then how it is measured."""
+    path.write_text(f"# {title} ({time.strftime('%Y-%m-%d')})\n\n{text}\n\n## How it is measured\n\n{how}")
