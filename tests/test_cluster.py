@@ -132,12 +132,15 @@ def test_the_same_class_graded_locally_gets_the_same_grades(repo: Path, graded_o
 
 def test_an_unreachable_scheduler_is_a_clear_error(repo: Path, tmp_path: Path) -> None:
     course = make_class(repo, tmp_path)
+    with (course / "nbgrader_config.py").open("a", encoding="utf-8") as config:
+        config.write("\nc.GraderSettings.scheduler_connect_timeout = 2\n")
     run = subprocess.run([sys.executable, "-m", "grader", "autograde", "--course", str(course),
                           "--assignment", QUIZ_ID, "--scheduler", f"tcp://127.0.0.1:{free_port()}"],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert "cannot grade on the Dask cluster at tcp://127.0.0.1:" in run.stderr
     assert "Traceback" not in run.stderr
+    assert "after 2 s" in run.stderr  # the course's setting, not the default 10 s
 
 
 def worker_timers(dask_worker) -> tuple[bool, float, float]:

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from grader.pipeline.autograde import GradingContext, Submission
 
 MAX_KEPT_BYTES = 256 * 1024 * 1024  # what one task may send back
-CONNECT_SECONDS = 10
 
 
 class ClusterError(RuntimeError):
@@ -204,13 +203,14 @@ def graded_on_cluster(address: str, submissions: list[Submission], course: Path,
     from distributed import Client
 
     from grader.batch.cluster_tasks import DaskTasks, SchedulerRetriesOff, TaskFailed, course_deadline, outcomes_in_turn
+    from grader.course.settings import load_settings
 
     notebooks, refused = notebooks_to_ship(submissions, course)
     yield from refused
     if not notebooks:
         return
     try:
-        client = Client(address, timeout=CONNECT_SECONDS)
+        client = Client(address, timeout=float(load_settings(course).scheduler_connect_timeout))
     except (OSError, TimeoutError, ValueError) as error:
         raise ClusterError(address, str(error) or type(error).__name__) from error
     with client, SchedulerRetriesOff(client):

@@ -10,6 +10,7 @@ CELL_TIMEOUT_SECONDS = 300.0  # one notebook cell
 NOTEBOOK_TIMEOUT_SECONDS = 900.0  # a whole notebook
 INTERRUPT_GRACE_SECONDS = 10.0  # a cell interrupted at its limit has this long to stop before its kernel is killed
 PROBE_TIMEOUT_SECONDS = 300.0  # the probe process of one submission
+SCHEDULER_CONNECT_SECONDS = 10.0  # grader autograde --scheduler: how long to try to reach the Dask scheduler
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024  # the largest submitted notebook accepted
 
 CPU_SECONDS = 1800  # CPU seconds one student process may use

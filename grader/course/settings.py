@@ -41,6 +41,8 @@ class GraderSettings(Configurable):
     notebook_timeout = Float(defaults.NOTEBOOK_TIMEOUT_SECONDS, help="seconds a whole notebook may run").tag(
         config=True)
     probe_timeout = Float(defaults.PROBE_TIMEOUT_SECONDS, help="seconds the probe process may run").tag(config=True)
+    scheduler_connect_timeout = Float(defaults.SCHEDULER_CONNECT_SECONDS, help="seconds `grader autograde "
+                                      "--scheduler` tries to reach the Dask scheduler").tag(config=True)
     max_notebook_bytes = Float(defaults.MAX_NOTEBOOK_BYTES, help="largest submitted notebook accepted, in bytes").tag(
         config=True)
 
