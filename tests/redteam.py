@@ -242,7 +242,8 @@ def cases(repo: Path, course: Path, port: int) -> list[Case]:
                                                                        "quiz_answers")})),
         Case("resource-sleeps-forever", QUIZ, "CELL_TIMEOUT", 6, before(QUIZ, "quiz_answers",
                                                                         "import time\ntime.sleep(10**6)"), exactly=6),
-        Case("resource-fork-bomb", QUIZ, "CELL_TIMEOUT", 0, before(QUIZ, "quiz_answers", (
+        # interrupted: the notebook goes on (the parts before: 6), or its copies outlast the grace and it is killed (0)
+        Case("resource-fork-bomb", QUIZ, "CELL_TIMEOUT", 6, before(QUIZ, "quiz_answers", (
             "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"))),
         Case("resource-thread-bomb", QUIZ, "RESOURCE_LIMIT", 6, before(QUIZ, "quiz_answers", (
             "import threading, time\nwhile True:\n"

@@ -15,6 +15,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,13 +128,15 @@ def run_forked(spec: JailSpec, action: str) -> dict:
             exec(action, namespace)
             os.write(writer, json.dumps(namespace["result"]).encode())
             code = 0
+        except BaseException:  # noqa: BLE001 - the parent's assertion says why
+            os.write(writer, traceback.format_exc().encode())
         finally:
             os._exit(code)
     os.close(writer)
     with os.fdopen(reader, "rb") as stream:
         text = stream.read()
     _, status = os.waitpid(child, 0)
-    assert os.waitstatus_to_exitcode(status) == 0 and text
+    assert os.waitstatus_to_exitcode(status) == 0 and text, text.decode(errors="replace")[-3000:]
     return json.loads(text)
 
 
