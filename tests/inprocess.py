@@ -70,13 +70,18 @@ def probe_results(assignment: str, notebook: dict, inputs: dict[str, np.ndarray]
     spec = probe_spec(assignment)
     sources = cell_sources(notebook, spec.cells)
     namespace: dict = {**probe_names(assignment), "__name__": "__main__", "__cells__": dict(sources)}
-    cell_errors = run_cells(sources, namespace)
+    return probed(assignment, namespace, run_cells(sources, namespace), inputs)
+
+
+def probed(assignment: str, namespace: dict, errors: dict[str, str],
+           inputs: dict[str, np.ndarray]) -> dict[str, ProbeResult]:
+    """Each grade id's probe on ``namespace`` (``errors``: its cells' by grade id), read back as plain data."""
     results = {}
-    for grade_id, run_probe in spec.probes.items():
+    for grade_id, run_probe in probe_spec(assignment).probes.items():
         try:
             values, arrays = run_probe(namespace, inputs)
         except Exception as error:  # noqa: BLE001 - as grader.probing.probe: the probe fails, the checks say why
-            cause = cell_errors.get(grade_id) or f"{type(error).__name__}: {error}"
+            cause = errors.get(grade_id) or f"{type(error).__name__}: {error}"
             results[grade_id] = ProbeResult(f"expected your code to run; {cause}", {}, {})
             continue
         plain = {name: np.asarray(array, dtype=np.float64) for name, array in arrays.items()}

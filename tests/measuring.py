@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from grader.assignments import module, probe_names, probe_spec
-from grader.pipeline.artifacts import Artifacts, ProbeResult
+from grader.pipeline.artifacts import Artifacts
 from grader.probing.probe import cell_sources, run_cells
-from tests.inprocess import run_checks, shares  # noqa: F401 - the in-process checks, with the property rule
+from tests.inprocess import probed, run_checks, shares  # noqa: F401 - the in-process checks, with the property rule
 from tests.submissions import reference_cells
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,28 +49,12 @@ def probe_namespace(assignment: str, notebook: dict) -> tuple[dict, dict[str, st
     return namespace, run_cells(sources, namespace)
 
 
-def probe_results(assignment: str, namespace: dict, errors: dict[str, str],
-                  inputs: dict[str, np.ndarray]) -> dict[str, ProbeResult]:
-    """Each grade id's probe on ``namespace``, its output read back as plain data."""
-    results = {}
-    for grade_id, run_probe in probe_spec(assignment).probes.items():
-        try:
-            values, arrays = run_probe(namespace, inputs)
-        except Exception as error:  # noqa: BLE001 - as grader.probing.probe: the probe fails, the checks say why
-            cause = errors.get(grade_id) or f"{type(error).__name__}: {error}"
-            results[grade_id] = ProbeResult(f"expected your code to run; {cause}", {}, {})
-            continue
-        plain = {name: np.asarray(array, dtype=np.float64) for name, array in arrays.items()}
-        results[grade_id] = ProbeResult("", json.loads(json.dumps(values)), plain)
-    return results
-
-
 def artifacts_of(assignment: str, cells: dict[str, str], inputs: dict[str, np.ndarray], workdir: Path,
                  values: dict | None = None, parameters: dict | None = None) -> Artifacts:
     """The artifacts the grader would hold for a submission with these solution cells (exported ``values``)."""
     namespace, errors = probe_namespace(assignment, submission(assignment, cells))
     parameters = dict(getattr(module(assignment), "PARAMETERS", {}) if parameters is None else parameters)
     return Artifacts(assignment, workdir, parameters, values or {}, {},
-                     probe_results(assignment, namespace, errors, inputs), inputs)
+                     probed(assignment, namespace, errors, inputs), inputs)
 
 
